@@ -1,0 +1,33 @@
+"""Error pages: JSON in OpenAI's shape under /v1/, a friendly page elsewhere; never a traceback."""
+from django.shortcuts import render
+
+from tunery.api.errors import json_error
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/v1/") or request.path.startswith("/api/")
+
+
+def _respond(request, status: int, message: str, code: str):
+    if _is_api(request):
+        return json_error(message, status, code=code)
+    return render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _respond(request, 400, "The request could not be understood.", "bad_request")
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You do not have permission to do this."
+    return _respond(request, 403, message, "permission_denied")
+
+
+def not_found(request, exception=None):
+    if _is_api(request):
+        return json_error(f"Unknown request URL: {request.method} {request.path}.", 404, code="unknown_url")
+    return render(request, "error.html", {"status": 404, "message": "This page does not exist, or you do not have access to it."}, status=404)
+
+
+def server_error(request):
+    return _respond(request, 500, "Something went wrong on our side; it has been logged.", "server_error")

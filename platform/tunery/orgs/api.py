@@ -1,0 +1,32 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from tunery.api.pagination import cursor_page
+from tunery.api.views import OrganizationAPIView
+from tunery.orgs.models import Membership
+from tunery.orgs.serializers import MemberSerializer, OrganizationSerializer
+
+
+class CurrentOrganization(OrganizationAPIView):
+    """The organization the credentials belong to; admins can rename it."""
+
+    serializer_class = OrganizationSerializer
+
+    def get(self, request):
+        return Response(OrganizationSerializer(request.organization).data)
+
+    @extend_schema(request=OrganizationSerializer)
+    def patch(self, request):
+        serializer = OrganizationSerializer(request.organization, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+
+class MemberList(OrganizationAPIView):
+    model = Membership
+    serializer_class = MemberSerializer
+
+    def get(self, request):
+        queryset = self.get_queryset().select_related("user")
+        return cursor_page(request, queryset, lambda m: MemberSerializer(m).data)

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
+from tunery.ops.health import healthz
+from tunery.ops.views import overview
+from tunery.orgs.api import CurrentOrganization, MemberList
+
+api_v1 = [
+    path("organization", CurrentOrganization.as_view(), name="organization"),
+    path("organization/members", MemberList.as_view(), name="organization-members"),
+    path("organization/api_keys", ApiKeyList.as_view(), name="api-keys"),
+    path("organization/api_keys/<str:key_id>", ApiKeyDetail.as_view(), name="api-key"),
+]
+
+urlpatterns = [
+    path("v1/", include((api_v1, "v1"))),
+    path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("metrics", ExportToDjangoView, name="metrics"),
+    path("staff/", overview, name="staff-overview"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("tunery.apikeys.urls")),
+    path("", include("tunery.orgs.urls")),
+]
+
+handler400 = "tunery.ops.errors.bad_request"
+handler403 = "tunery.ops.errors.permission_denied"
+handler404 = "tunery.ops.errors.not_found"
+handler500 = "tunery.ops.errors.server_error"

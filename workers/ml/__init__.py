@@ -1,0 +1,1 @@
+"""Machine-learning code: plain dataclasses and paths in, no Django."""
