@@ -16,6 +16,7 @@ class ApiKeyList(OrganizationAPIView):
     serializer_class = ApiKeySerializer
     read_scope = Scope.ADMIN
 
+    @extend_schema(operation_id="list_api_keys")
     def get(self, request):
         return cursor_page(request, self.get_queryset(), lambda key: ApiKeySerializer(key).data)
 
@@ -41,6 +42,7 @@ class ApiKeyDetail(OrganizationAPIView):
     read_scope = Scope.ADMIN
     lookup_url_kwarg = "key_id"
 
+    @extend_schema(operation_id="retrieve_api_key")
     def get(self, request, key_id: str):
         return Response(ApiKeySerializer(self.get_object()).data)
 

@@ -26,7 +26,10 @@ def permission_denied(request, exception=None):
 def not_found(request, exception=None):
     if _is_api(request):
         return json_error(f"Unknown request URL: {request.method} {request.path}.", 404, code="unknown_url")
-    return render(request, "error.html", {"status": 404, "message": "This page does not exist, or you do not have access to it."}, status=404)
+    # Our views raise Http404 with a sentence for the user; the URL resolver's is technical.
+    said = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
+    message = said if said.endswith(".") else "This page does not exist, or you do not have access to it."
+    return render(request, "error.html", {"status": 404, "message": message}, status=404)
 
 
 def server_error(request):

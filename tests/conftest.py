@@ -1,0 +1,113 @@
+"""Shared fixtures: three personas (DESIGN.md §9) — the owner and a member of organization A,
+and an outsider who owns organization B — plus API clients and a headless browser."""
+import shutil
+import uuid
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from tunery.apikeys.models import ApiKey
+from tunery.orgs.models import Membership
+from tunery.orgs.roles import Role, Scope
+from tunery.orgs.services import create_organization
+
+PASSWORD = "a long test passphrase"
+
+# Redis outlives test runs: a fresh key namespace per run keeps old rate-limit counters and
+# cached values from leaking in (caches are built lazily, after this line).
+settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+
+
+def make_user(email: str):
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def owner_a(db):
+    user = make_user("owner@a.test")
+    create_organization(user, "Org A")
+    return user
+
+
+@pytest.fixture
+def org_a(owner_a):
+    return owner_a.memberships.get().organization
+
+
+def _join(org, email: str, role: str):
+    user = make_user(email)
+    Membership.objects.create(organization=org, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def member_a(org_a):
+    return _join(org_a, "member@a.test", Role.MEMBER)
+
+
+@pytest.fixture
+def viewer_a(org_a):
+    return _join(org_a, "viewer@a.test", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider_b(db):
+    user = make_user("outsider@b.test")
+    create_organization(user, "Org B")
+    return user
+
+
+@pytest.fixture
+def org_b(outsider_b):
+    return outsider_b.memberships.get().organization
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def key_client(organization, scopes=tuple(Scope.values)) -> APIClient:
+    """An API client that authenticates with a fresh key of `organization`."""
+    _, secret = ApiKey.issue(organization, name="test", scopes=list(scopes))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    client.secret = secret
+    return client
+
+
+@pytest.fixture
+def api_a(org_a):
+    return key_client(org_a)
+
+
+@pytest.fixture
+def api_b(org_b):
+    return key_client(org_b)
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium through Selenium and Debian's chromedriver (never a download)."""
+    if not shutil.which("chromedriver"):
+        pytest.fail("chromedriver is missing: bin/setup --dev installs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
