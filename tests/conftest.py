@@ -18,7 +18,10 @@ PASSWORD = "a long test passphrase"
 
 # Redis outlives test runs: a fresh key namespace per run keeps old rate-limit counters and
 # cached values from leaking in (caches are built lazily, after this line).
-settings.CACHES["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+RUN_ID = f"test-{uuid.uuid4().hex[:12]}"
+settings.CACHES["default"]["KEY_PREFIX"] = RUN_ID
+# Likewise for Celery's queues when the broker is Redis (read when the app first connects).
+settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = RUN_ID + ":"
 
 
 def make_user(email: str):
@@ -111,3 +114,24 @@ def browser():
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker on the real broker (Redis in CI), in a thread of the test process,
+    consuming both queues. Tests that use it see committed data only, hence transactional_db."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connection
+
+    from workers.celery import app
+
+    def close_connection(**kwargs):  # the test database is dropped at the end: leave no session open
+        connection.close()
+
+    task_postrun.connect(close_connection, weak=False)
+    try:
+        with start_worker(app, pool="threads", concurrency=2, queues=["cpu", "gpu"], perform_ping_check=False, loglevel="WARNING", shutdown_timeout=60) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_connection)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tunery.orgs",
     "tunery.apikeys",
     "tunery.ops",
+    "tunery.files",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,8 @@ STATICFILES_DIRS = [
 # --- request limits -------------------------------------------------------------------
 # JSON and form bodies; file uploads stream to disk and have their own limit (Datasets).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("TUNERY_MAX_BODY_BYTES", 2 * 1024 * 1024)
+TUNERY_MAX_UPLOAD_BYTES = env_int("TUNERY_MAX_UPLOAD_BYTES", 512 * 1024 * 1024)
+FILE_UPLOAD_TEMP_DIR = os.environ.get("TUNERY_UPLOAD_TEMP_DIR") or None
 
 # --- e-mail ---------------------------------------------------------------------------
 if os.environ.get("EMAIL_HOST"):
@@ -207,6 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "tunery.api.errors.openai_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tunery.api.negotiation.AlwaysJSON",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

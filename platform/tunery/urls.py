@@ -4,6 +4,7 @@ from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
+from tunery.files import api as files_api
 from tunery.ops.health import healthz
 from tunery.ops.views import overview
 from tunery.orgs.api import CurrentOrganization, MemberList
@@ -13,6 +14,13 @@ api_v1 = [
     path("organization/members", MemberList.as_view(), name="organization-members"),
     path("organization/api_keys", ApiKeyList.as_view(), name="api-keys"),
     path("organization/api_keys/<str:key_id>", ApiKeyDetail.as_view(), name="api-key"),
+    path("organization/storage", files_api.StorageUsage.as_view(), name="storage-usage"),
+    path("files", files_api.FileList.as_view(), name="files"),
+    path("files/<str:file_id>", files_api.FileDetail.as_view(), name="file"),
+    path("files/<str:file_id>/content", files_api.FileContent.as_view(), name="file-content"),
+    path("files/<str:file_id>/analysis", files_api.FileAnalysis.as_view(), name="file-analysis"),
+    path("files/<str:file_id>/convert", files_api.FileConvert.as_view(), name="file-convert"),
+    path("files/<str:file_id>/transform", files_api.FileTransform.as_view(), name="file-transform"),
 ]
 
 urlpatterns = [
