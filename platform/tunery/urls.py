@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("tunery.apikeys.urls")),
+    path("", include("tunery.files.urls")),
     path("", include("tunery.orgs.urls")),
 ]
 

@@ -11,10 +11,18 @@ from django.db import transaction
 
 from tunery.files.models import File, Status
 from tunery.files.inspection import validate_into
-from tunery.files.services import mark
+from tunery.files.services import mark, summarize_errors
 from tunery.files.storage import local_path, scratch_dir, store
 
 logger = logging.getLogger(__name__)
+
+
+class ConversionFailed(Exception):
+    """Rows of the table could not become examples; the report lists them by row and column."""
+
+    def __init__(self, report: dict):
+        super().__init__(report)
+        self.report = report
 
 
 def derive(source_id: int, organization_id: int, target_ids: list[int], operation: dict) -> None:
@@ -33,12 +41,17 @@ def derive(source_id: int, organization_id: int, target_ids: list[int], operatio
                     store(target.content, target.filename, output)
                     target.bytes = output.stat().st_size
                     target.save(update_fields=["content", "bytes"])
-            for target in targets:
+            for index, target in enumerate(targets):
+                # The validation half of a split may be small; only training needs 10 examples.
+                is_validation_half = index == 1 and operation.get("split")
                 with local_path(target.content.name) as path:
-                    validate_into(target, path)
+                    validate_into(target, path, min_examples=1 if is_validation_half else None)
+    except ConversionFailed as failure:
+        for target in targets:
+            mark(target, Status.ERROR, summarize_errors(failure.report), failure.report)
     except TrainingError as error:
         for target in targets:
-            mark(target, Status.ERROR, error.message, {"errors": [error.to_dict()]})
+            mark(target, Status.ERROR, error.message, {"errors": [error.to_dict()], "error_counts": {error.code: 1}})
     except Exception:
         logger.exception("deriving from %s failed", source.public_id)
         for target in targets:
@@ -52,7 +65,9 @@ def run_operation(src: Path, scratch: Path, source: File, operation: dict) -> li
 
     if operation["kind"] == "convert":
         out = scratch / "converted.jsonl"
-        convert_to_chat_jsonl(src, out, source_format=source.source_format, mapping=operation["mapping"])
+        result = convert_to_chat_jsonl(src, out, source_format=source.source_format, mapping=operation["mapping"])
+        if result.status != "ok":
+            raise ConversionFailed(result.to_dict())
         return [out]
 
     current = src

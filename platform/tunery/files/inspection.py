@@ -25,13 +25,18 @@ def inspect(file_id: int, organization_id: int) -> None:
         mark(file, Status.ERROR, "The file could not be read. Check that it is what its extension says, then upload it again.")
 
 
-def validate_into(file: File, path) -> None:
+def validate_into(file: File, path, min_examples: int | None = None) -> None:
     """Validate and analyse a JSONL file against the default base model's tokenizer and limit
     (a job re-checks the length limit of the base model it picks)."""
     from workers.ml.base_models import EMBEDDED_DEFAULT, load_tokenizer
-    from workers.ml.data.validate import validate_and_analyse
+    from workers.ml.data.validate import MIN_EXAMPLES, validate_and_analyse
 
-    report = validate_and_analyse(path, tokenizer=load_tokenizer(EMBEDDED_DEFAULT), max_seq_len=EMBEDDED_DEFAULT.max_seq_len).to_dict()
+    report = validate_and_analyse(
+        path,
+        tokenizer=load_tokenizer(EMBEDDED_DEFAULT),
+        max_seq_len=EMBEDDED_DEFAULT.max_seq_len,
+        min_examples=min_examples or MIN_EXAMPLES,
+    ).to_dict()
     if report["status"] == "ok":
         mark(file, Status.PROCESSED, summarize_ok(report), report)
     else:
@@ -40,11 +45,13 @@ def validate_into(file: File, path) -> None:
 
 def inspect_table(file: File, path) -> None:
     from workers.ml.data.convert import preview
-    from workers.ml.errors import TrainingError
 
-    try:
-        table = preview(path, file.source_format)
-    except TrainingError as error:
-        mark(file, Status.ERROR, error.message, {"errors": [error.to_dict()]})
+    table = preview(path, file.source_format)
+    if table.errors:
+        first = table.errors[0]
+        report = {"errors": table.errors, "error_counts": {first["code"]: 1}, "errors_truncated": False}
+        mark(file, Status.ERROR, first["message"], report)
         return
-    mark(file, Status.UPLOADED, "Choose which columns hold the prompt and the answer to convert it to chat JSONL.", {"preview": table})
+    rows = [[row.get(column, "") for column in table.columns] for row in table.rows]
+    report = {"preview": {"columns": table.columns, "rows": rows, "suggested_mapping": table.suggested_mapping}}
+    mark(file, Status.UPLOADED, "Choose which columns hold the prompt and the answer to convert it to chat JSONL.", report)

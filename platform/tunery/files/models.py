@@ -58,6 +58,11 @@ class File(TenantModel):
         return self.source_format != SourceFormat.JSONL
 
     @property
+    def is_pending(self) -> bool:
+        """Still being inspected or derived on the cpu queue."""
+        return self.status == Status.UPLOADED and self.report is None
+
+    @property
     def n_examples(self) -> int | None:
         return self.report.get("n_examples") if self.report else None
 
