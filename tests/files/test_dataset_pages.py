@@ -52,3 +52,14 @@ def test_pending_page_polls_and_refreshes_when_ready(client, api_a, owner_a):
     file = upload_and_inspect(api_a, "train.jsonl", chat_jsonl(12))
     response = signed_in(client, owner_a).get(f"/datasets/{file.public_id}", HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Refresh"] == "true"
+
+
+def test_web_upload_over_the_limit_is_refused_with_csrf_enforced(owner_a, settings):
+    from django.test import Client
+
+    settings.TUNERY_MAX_UPLOAD_BYTES = 1000
+    client = signed_in(Client(enforce_csrf_checks=True), owner_a)
+    client.get("/datasets")  # sets the CSRF cookie, as for a browser
+    token = client.cookies["csrftoken"].value
+    response = client.post("/datasets/upload", {"file": SimpleUploadedFile("t.jsonl", chat_jsonl(40))}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 413 and "upload limit" in response.json()["error"]

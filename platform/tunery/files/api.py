@@ -11,7 +11,7 @@ from tunery.api.views import OrganizationAPIView
 from tunery.files import services
 from tunery.files.models import File, storage_used
 from tunery.files.serializers import ConvertSerializer, FileSerializer, TransformSerializer, UploadSerializer
-from tunery.files.uploads import limit_uploads
+from tunery.files.uploads import check_upload_size, limit_uploads
 from tunery.orgs.roles import Scope
 
 
@@ -32,6 +32,11 @@ class FileAPIView(OrganizationAPIView):
 class FileList(FileAPIView):
     parser_classes = [MultiPartParser, FormParser]
 
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":  # before authentication, whose CSRF check may read the body
+            limit_uploads(request._request)
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(operation_id="list_files", parameters=[OpenApiParameter("purpose", str), OpenApiParameter("after", str), OpenApiParameter("limit", int)])
     def get(self, request):
         queryset = self.get_queryset()
@@ -41,14 +46,15 @@ class FileList(FileAPIView):
 
     @extend_schema(operation_id="create_file", request={"multipart/form-data": UploadSerializer}, responses={200: FileSerializer})
     def post(self, request):
-        limit_uploads(request._request)
-        if "file" not in request.data:
+        data = request.data  # parses the body through the size-limited handler
+        check_upload_size(request._request)
+        if "file" not in data:
             raise ApiError("Missing the `file` part: send the dataset as multipart/form-data.", param="file", code="missing_file")
-        purpose = request.data.get("purpose")
+        purpose = data.get("purpose")
         if not purpose:
             raise ApiError("Missing `purpose`: use 'fine-tune'.", param="purpose", code="missing_purpose")
         try:
-            file = services.create_upload(request.organization, request.data["file"], purpose)
+            file = services.create_upload(request.organization, data["file"], purpose)
         except services.FileError as error:
             raise _as_api_error(error)
         return Response(FileSerializer(file).data)

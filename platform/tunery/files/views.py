@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from tunery.api.errors import ApiError
 from tunery.files import services
 from tunery.files.forms import MappingForm, TransformForm
 from tunery.files.models import File, storage_used
-from tunery.files.uploads import limit_uploads
+from tunery.files.uploads import check_upload_size, limit_uploads
 from tunery.orgs.access import member_required
 from tunery.orgs.roles import Scope
 from tunery.orgs.tenancy import get_for_member, scoped
@@ -22,13 +23,23 @@ def file_list(request):
     return render(request, "files/list.html", {"files": files, "storage_used": used, "upload_limit": settings.TUNERY_MAX_UPLOAD_BYTES})
 
 
-@member_required(Scope.FINE_TUNE)
+@csrf_exempt  # the CSRF check reads the body: the size-limited handlers must be set first
 @require_POST
 def upload(request):
     """The drag-and-drop target: answers JSON so the page can show progress and errors."""
     try:
         limit_uploads(request)
+    except ApiError as error:
+        return JsonResponse({"error": str(error.detail)}, status=error.status_code)
+    return _checked_upload(request)
+
+
+@csrf_protect
+@member_required(Scope.FINE_TUNE)
+def _checked_upload(request):
+    try:
         uploaded = request.FILES.get("file")
+        check_upload_size(request)
         if uploaded is None:
             return JsonResponse({"error": "Choose a file to upload."}, status=400)
         file = services.create_upload(request.organization, uploaded, "fine-tune")

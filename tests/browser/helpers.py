@@ -1,0 +1,19 @@
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import PASSWORD
+
+
+def log_in(browser, live_server, user) -> None:
+    browser.get(live_server.url + "/accounts/login/")
+    browser.find_element(By.NAME, "login").send_keys(user.email)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+
+def wait_for(browser, css: str, timeout: float = 60, text: str | None = None):
+    wait = WebDriverWait(browser, timeout)
+    if text is not None:
+        wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    return wait.until(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))

@@ -1,0 +1,66 @@
+"""Resolving "auto" and validating hyperparameters."""
+
+import pytest
+
+from workers.ml.base_models import EMBEDDED_DEFAULT, LLAMA_LINEAR_MODULES
+from workers.ml.errors import TrainingError
+from workers.ml.hyperparameters import BASE_LEARNING_RATE, resolve_hyperparameters
+
+
+def test_auto_uses_all_linear_lora_r16_and_scales_with_dataset_size():
+    small = resolve_hyperparameters({}, 50, EMBEDDED_DEFAULT)
+    assert small.lora_target_modules == LLAMA_LINEAR_MODULES
+    assert (small.lora_r, small.lora_alpha) == (16, 32)
+    assert small.n_epochs == 8  # 400 examples seen in all
+    assert small.batch_size == 4
+    assert small.learning_rate == BASE_LEARNING_RATE
+    assert small.steps_per_epoch == 13 and small.total_steps == 104
+
+    medium = resolve_hyperparameters({}, 1000, EMBEDDED_DEFAULT)
+    assert (medium.n_epochs, medium.batch_size) == (4, 32)
+
+    large = resolve_hyperparameters({}, 100_000, EMBEDDED_DEFAULT)
+    assert large.n_epochs == 1
+
+
+def test_explicit_values_win_over_auto():
+    hp = resolve_hyperparameters(
+        {"n_epochs": 2, "batch_size": 8, "learning_rate_multiplier": 0.5, "lora_r": 4, "lora_target_modules": ["q_proj"],
+         "max_seq_len": 256, "lr_scheduler": "cosine", "early_stopping_patience": 3, "eval_interval": 5},
+        100,
+        EMBEDDED_DEFAULT,
+    )
+    assert (hp.n_epochs, hp.batch_size, hp.lora_r, hp.lora_alpha) == (2, 8, 4, 8.0)
+    assert hp.learning_rate == BASE_LEARNING_RATE / 2
+    assert hp.lora_target_modules == ["q_proj"] and hp.max_seq_len == 256 and hp.lr_scheduler == "cosine"
+    assert hp.early_stopping_patience == 3 and hp.eval_interval == 5
+    assert hp.checkpoint_interval == hp.steps_per_epoch == 13
+
+
+def test_auto_strings_and_round_trip():
+    hp = resolve_hyperparameters({"n_epochs": "auto", "batch_size": "auto"}, 100, EMBEDDED_DEFAULT)
+    assert type(hp).from_dict(hp.to_dict()) == hp
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "words"),
+    [
+        ({"n_epochs": 0}, "n_epochs", "between"),
+        ({"n_epochs": 1.5}, "n_epochs", "whole number"),
+        ({"n_epochs": True}, "n_epochs", "whole number"),
+        ({"batch_size": "big"}, "batch_size", "or \"auto\""),
+        ({"batch_size": 500}, "batch_size", "more than the 100 training examples"),
+        ({"learning_rate_multiplier": -1}, "learning_rate_multiplier", "between"),
+        ({"lora_dropout": 1.0}, "lora_dropout", "between"),
+        ({"lora_target_modules": "q_proj"}, "lora_target_modules", "list"),
+        ({"max_seq_len": 100_000}, "max_seq_len", "8192"),
+        ({"lr_scheduler": "exponential"}, "lr_scheduler", "linear, cosine, constant"),
+        ({"learning_rate": 0.1}, "learning_rate", "unknown hyperparameter"),
+    ],
+)
+def test_invalid_values_are_refused_naming_the_field(raw, field, words):
+    with pytest.raises(TrainingError) as error:
+        resolve_hyperparameters(raw, 100, EMBEDDED_DEFAULT)
+    assert error.value.code == "invalid_hyperparameter"
+    assert error.value.param == f"hyperparameters.{field}"
+    assert error.value.message.startswith(field) and words in error.value.message
