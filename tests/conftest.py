@@ -1,5 +1,6 @@
 """Shared fixtures: three personas (DESIGN.md §9) — the owner and a member of organization A,
 and an outsider who owns organization B — plus API clients and a headless browser."""
+import os
 import shutil
 import uuid
 
@@ -20,8 +21,9 @@ PASSWORD = "a long test passphrase"
 # cached values from leaking in (caches are built lazily, after this line).
 RUN_ID = f"test-{uuid.uuid4().hex[:12]}"
 settings.CACHES["default"]["KEY_PREFIX"] = RUN_ID
-# Likewise for Celery's queues when the broker is Redis (read when the app first connects).
-settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = RUN_ID + ":"
+# Likewise for Celery's queues when the broker is Redis (read when the app first connects);
+# the environment carries it to worker subprocesses.
+os.environ["TUNERY_QUEUE_PREFIX"] = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = RUN_ID + ":"
 
 
 def make_user(email: str):

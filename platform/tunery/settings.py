@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tunery.apikeys",
     "tunery.ops",
     "tunery.files",
+    "tunery.jobs",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,18 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("TUNERY_CELERY_EAGER", False)
+CELERY_BEAT_SCHEDULE = {
+    "reap-stalled-jobs": {"task": "workers.tasks.jobs.reap_stalled_jobs", "schedule": 30.0},
+}
+if os.environ.get("TUNERY_QUEUE_PREFIX"):  # several Tunerys (or test runs) on one Redis
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["TUNERY_QUEUE_PREFIX"]
+
+# --- fine-tuning ----------------------------------------------------------------------
+# Checkpoints and adapters; shared storage when GPU workers and the engine are on several hosts.
+TUNERY_JOBS_DIR = Path(os.environ.get("TUNERY_JOBS_DIR", VAR_DIR / "jobs"))
+# A running job whose worker has not written a heartbeat for this long is re-queued.
+TUNERY_HEARTBEAT_TIMEOUT = env_int("TUNERY_HEARTBEAT_TIMEOUT", 120)
+TUNERY_MAX_ATTEMPTS = env_int("TUNERY_MAX_ATTEMPTS", 3)
 
 # --- security (production) ------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

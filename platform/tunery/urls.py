@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
 from tunery.files import api as files_api
+from tunery.jobs import api as jobs_api
 from tunery.ops.health import healthz
 from tunery.ops.views import overview
 from tunery.orgs.api import CurrentOrganization, MemberList
@@ -21,6 +22,15 @@ api_v1 = [
     path("files/<str:file_id>/analysis", files_api.FileAnalysis.as_view(), name="file-analysis"),
     path("files/<str:file_id>/convert", files_api.FileConvert.as_view(), name="file-convert"),
     path("files/<str:file_id>/transform", files_api.FileTransform.as_view(), name="file-transform"),
+    path("fine_tuning/jobs", jobs_api.JobList.as_view(), name="jobs"),
+    path("fine_tuning/jobs/<str:job_id>", jobs_api.JobDetail.as_view(), name="job"),
+    path("fine_tuning/jobs/<str:job_id>/cancel", jobs_api.JobAction.as_view(action="cancel"), name="job-cancel"),
+    path("fine_tuning/jobs/<str:job_id>/pause", jobs_api.JobAction.as_view(action="pause"), name="job-pause"),
+    path("fine_tuning/jobs/<str:job_id>/resume", jobs_api.JobAction.as_view(action="resume"), name="job-resume"),
+    path("fine_tuning/jobs/<str:job_id>/events", jobs_api.JobEvents.as_view(), name="job-events"),
+    path("fine_tuning/jobs/<str:job_id>/checkpoints", jobs_api.JobCheckpoints.as_view(), name="job-checkpoints"),
+    path("models", jobs_api.ModelList.as_view(), name="models"),
+    path("models/<path:model_id>", jobs_api.ModelDetail.as_view(), name="model"),
 ]
 
 urlpatterns = [

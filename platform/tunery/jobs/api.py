@@ -1,0 +1,124 @@
+"""OpenAI's `/v1/fine_tuning/jobs` API, and `/v1/models` for what an organization can use."""
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from tunery.api.errors import ApiError
+from tunery.api.pagination import cursor_page
+from tunery.api.views import OrganizationAPIView
+from tunery.jobs import services
+from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
+from tunery.jobs.naming import resolve_model
+from tunery.jobs.serializers import CreateJobRequest, checkpoint_data, event_data, job_data
+from tunery.orgs.roles import Scope
+
+
+def _api_error(error: services.JobError) -> ApiError:
+    return ApiError(error.message, status_code=error.status, code=error.code, param=error.param)
+
+
+class JobAPIView(OrganizationAPIView):
+    model = FineTuningJob
+    write_scope = Scope.FINE_TUNE
+    lookup_url_kwarg = "job_id"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("base_model", "organization", "training_file", "validation_file", "result_file")
+
+
+class JobList(JobAPIView):
+    @extend_schema(operation_id="list_fine_tuning_jobs", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int), OpenApiParameter("metadata[key]", str, description="filter by a metadata value")], responses={200: dict})
+    def get(self, request):
+        queryset = self.get_queryset()
+        for key, value in request.query_params.items():
+            if key.startswith("metadata[") and key.endswith("]"):
+                queryset = queryset.filter(**{f"metadata__{key[9:-1]}": value})
+        return cursor_page(request, queryset, job_data)
+
+    @extend_schema(operation_id="create_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
+    def post(self, request):
+        if not isinstance(request.data, dict):
+            raise ApiError("The body must be a JSON object.", code="invalid_value")
+        try:
+            job = services.create_job(request.organization, request.data)
+        except services.JobError as error:
+            raise _api_error(error)
+        return Response(job_data(job))
+
+
+class JobDetail(JobAPIView):
+    @extend_schema(operation_id="retrieve_fine_tuning_job", responses={200: dict})
+    def get(self, request, job_id: str):
+        return Response(job_data(self.get_object()))
+
+
+class JobAction(JobAPIView):
+    action = None  # "cancel", "pause" or "resume"
+
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, job_id: str):
+        job = self.get_object()
+        try:
+            job = getattr(services, self.action)(job)
+        except services.JobError as error:
+            raise _api_error(error)
+        return Response(job_data(job))
+
+
+class JobEvents(JobAPIView):
+    @extend_schema(operation_id="list_fine_tuning_events", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int), OpenApiParameter("type", str)], responses={200: dict})
+    def get(self, request, job_id: str):
+        job = self.get_object()
+        events = job.events.all()
+        if request.query_params.get("type"):
+            events = events.filter(type=request.query_params["type"])
+        return cursor_page(request, events, event_data)
+
+
+class JobCheckpoints(JobAPIView):
+    @extend_schema(operation_id="list_fine_tuning_checkpoints", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses={200: dict})
+    def get(self, request, job_id: str):
+        job = self.get_object()
+        return cursor_page(request, job.checkpoints.select_related("job__base_model", "job__organization"), checkpoint_data)
+
+
+def base_model_data(base: BaseModel) -> dict:
+    return {"id": base.name, "object": "model", "created": int(base.created_at.timestamp()), "owned_by": "tunery",
+            "max_seq_len": base.max_seq_len, "fine_tunable": True}
+
+
+def fine_tuned_model_data(job: FineTuningJob) -> dict:
+    return {"id": job.fine_tuned_model, "object": "model", "created": int(job.finished_at.timestamp()),
+            "owned_by": job.organization.slug, "root": job.base_model.name, "parent": job.model, "fine_tuning_job": job.public_id}
+
+
+class ModelList(OrganizationAPIView):
+    """Base models anyone may fine-tune, and this organization's fine-tuned models."""
+
+    @extend_schema(operation_id="list_models", responses={200: dict})
+    def get(self, request):
+        bases = [base_model_data(b) for b in BaseModel.objects.filter(enabled=True)]
+        tuned = FineTuningJob.objects.filter(organization=request.organization, status=JobStatus.SUCCEEDED, model_deleted=False).select_related("base_model", "organization")
+        return Response({"object": "list", "data": bases + [fine_tuned_model_data(j) for j in tuned]})
+
+
+class ModelDetail(OrganizationAPIView):
+    write_scope = Scope.FINE_TUNE
+
+    def _resolve(self, model_id: str):
+        resolved = resolve_model(self.request.organization, model_id)
+        if resolved is None or resolved.checkpoint:
+            raise ApiError(f"The model '{model_id}' does not exist or you do not have access to it.", status_code=404, code="model_not_found", param="model")
+        return resolved
+
+    @extend_schema(operation_id="retrieve_model", responses={200: dict})
+    def get(self, request, model_id: str):
+        resolved = self._resolve(model_id)
+        return Response(fine_tuned_model_data(resolved.job) if resolved.job else base_model_data(resolved.base))
+
+    @extend_schema(operation_id="delete_model", responses={200: dict})
+    def delete(self, request, model_id: str):
+        resolved = self._resolve(model_id)
+        if resolved.job is None:
+            raise ApiError("Base models cannot be deleted.", status_code=403, code="permission_denied", param="model")
+        FineTuningJob.objects.filter(pk=resolved.job.pk).update(model_deleted=True)
+        return Response({"id": model_id, "object": "model", "deleted": True})

@@ -1,0 +1,196 @@
+"""Job workflows: create (checks, then validating_files → queued), cancel, pause, resume, events."""
+import os
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from tunery.files.models import File, Purpose, Status as FileStatus
+from tunery.jobs.models import FineTuningJob, JobEvent, JobStatus
+from tunery.jobs.naming import resolve_model
+from tunery.orgs.tenancy import scoped
+
+SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+METADATA_MAX_KEYS = 16
+
+
+class JobError(Exception):
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value", status: int = 400):
+        super().__init__(message)
+        self.message, self.param, self.code, self.status = message, param, code, status
+
+
+def _training_file(organization, file_id, param: str) -> File:
+    file = scoped(File, organization).filter(public_id=file_id).first() if isinstance(file_id, str) else None
+    if file is None:
+        raise JobError(f"No such file: {file_id!r}.", param=param, code="file_not_found", status=404 if file_id else 400)
+    if file.purpose != Purpose.FINE_TUNE:
+        raise JobError(f"{file_id} has purpose {file.purpose!r}; upload it with purpose 'fine-tune'.", param=param)
+    if file.status != FileStatus.PROCESSED:
+        detail = "is still being validated" if file.is_pending else f"is not a valid training file ({file.status}): {file.status_details}"
+        raise JobError(f"{file_id} {detail}", param=param, code="invalid_file" if not file.is_pending else "file_not_ready")
+    return file
+
+
+def _check_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict) or len(metadata) > METADATA_MAX_KEYS:
+        raise JobError(f"metadata must be an object of at most {METADATA_MAX_KEYS} string keys and values.", param="metadata")
+    for key, value in metadata.items():
+        if not isinstance(value, str) or len(key) > 64 or len(value) > 512:
+            raise JobError(f"metadata.{key}: keys up to 64 and values up to 512 characters, both strings.", param=f"metadata.{key}")
+    return metadata
+
+
+def hyperparameters_of(data: dict) -> dict:
+    """OpenAI accepts them top-level (legacy) or under method.supervised; Tunery reads both."""
+    method = data.get("method") or {}
+    if method:
+        if method.get("type", "supervised") != "supervised":
+            raise JobError(f"method.type {method.get('type')!r} is not supported; use 'supervised'.", param="method.type")
+        nested = (method.get("supervised") or {}).get("hyperparameters")
+        if nested is not None:
+            return nested
+    return data.get("hyperparameters") or {}
+
+
+def create_job(organization, data: dict) -> FineTuningJob:
+    resolved = resolve_model(organization, data.get("model"))
+    if resolved is None:
+        raise JobError(f"The model {data.get('model')!r} does not exist or you do not have access to it.", param="model", code="model_not_found", status=404 if data.get("model") else 400)
+    if resolved.checkpoint:
+        raise JobError("Continue training from a fine-tuned model, not from one of its checkpoints.", param="model")
+    training_file = _training_file(organization, data.get("training_file"), "training_file")
+    validation_file = _training_file(organization, data["validation_file"], "validation_file") if data.get("validation_file") else None
+    suffix = data.get("suffix") or ""
+    if suffix and not SUFFIX.match(suffix):
+        raise JobError("suffix: up to 40 lowercase letters, digits and dashes.", param="suffix")
+    seed = data.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31):
+        raise JobError("seed must be a whole number between 0 and 2147483647.", param="seed")
+    hyperparameters = hyperparameters_of(data)
+    if not isinstance(hyperparameters, dict):
+        raise JobError("hyperparameters must be an object.", param="hyperparameters")
+    _check_hyperparameters(hyperparameters, training_file, resolved.base)
+
+    with transaction.atomic():
+        job = FineTuningJob.objects.create(
+            organization=organization,
+            base_model=resolved.base,
+            model=data["model"],
+            parent=resolved.job,
+            training_file=training_file,
+            validation_file=validation_file,
+            suffix=suffix,
+            seed=seed if seed is not None else int.from_bytes(os.urandom(3), "big"),
+            metadata=_check_metadata(data.get("metadata")),
+            hyperparameters=hyperparameters,
+        )
+        add_event(job, f"Created fine-tuning job {job.public_id}.")
+        transaction.on_commit(lambda: enqueue_preparation(job))
+    return job
+
+
+def _check_hyperparameters(raw: dict, training_file: File, base) -> None:
+    """Refuse bad values now, with the field named, rather than failing the job later."""
+    from workers.ml.errors import TrainingError
+    from workers.ml.hyperparameters import resolve_hyperparameters
+
+    try:
+        resolve_hyperparameters(raw, training_file.n_examples or 1, base.spec())
+    except TrainingError as error:
+        raise JobError(error.message, param=error.param, code=error.code)
+
+
+def enqueue_preparation(job: FineTuningJob) -> None:
+    from workers.tasks.jobs import prepare_job
+
+    prepare_job.delay(job.pk, job.organization_id)
+
+
+def enqueue_training(job: FineTuningJob) -> None:
+    from workers.tasks.jobs import train_job
+
+    # Routed by base model: each GPU class has its own queue and workers.
+    train_job.apply_async((job.pk, job.organization_id), queue=job.base_model.gpu_queue)
+
+
+def add_event(job: FineTuningJob, message: str, *, level: str = "info", type: str = "message", data: dict | None = None) -> JobEvent:
+    return JobEvent.objects.create(job=job, message=message, level=level, type=type, data=data)
+
+
+def transition(job: FineTuningJob, from_statuses, to_status: str, **fields) -> bool:
+    """Move a job only if it is still in one of `from_statuses` (a conditional UPDATE), so a
+    redelivered task or a racing request never applies a change twice."""
+    if isinstance(from_statuses, str):
+        from_statuses = [from_statuses]
+    updated = FineTuningJob.objects.filter(pk=job.pk, status__in=from_statuses).update(status=to_status, **fields)
+    if updated:
+        job.refresh_from_db()
+    return bool(updated)
+
+
+def cancel(job: FineTuningJob) -> FineTuningJob:
+    now = timezone.now()
+    if transition(job, [JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.PAUSED], JobStatus.CANCELLED, finished_at=now):
+        add_event(job, "Job cancelled.")
+    elif job.status == JobStatus.RUNNING:
+        FineTuningJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(stop_request="cancel")
+        add_event(job, "Cancelling: the worker stops at the next step and keeps the checkpoints.")
+        job.refresh_from_db()
+    elif job.status != JobStatus.CANCELLED:
+        raise JobError(f"The job has already {job.status}; only active jobs can be cancelled.", param="fine_tuning_job_id", code="invalid_state", status=409)
+    return job
+
+
+def pause(job: FineTuningJob) -> FineTuningJob:
+    if job.status == JobStatus.QUEUED and transition(job, JobStatus.QUEUED, JobStatus.PAUSED):
+        add_event(job, "Job paused before it started.")
+    elif job.status == JobStatus.RUNNING:
+        FineTuningJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(stop_request="pause")
+        add_event(job, "Pausing: the worker saves a checkpoint and stops.")
+        job.refresh_from_db()
+    elif job.status != JobStatus.PAUSED:
+        raise JobError(f"Only queued or running jobs can be paused; this one is {job.status}.", param="fine_tuning_job_id", code="invalid_state", status=409)
+    return job
+
+
+def resume(job: FineTuningJob) -> FineTuningJob:
+    if not transition(job, JobStatus.PAUSED, JobStatus.QUEUED, stop_request=""):
+        raise JobError(f"Only paused jobs can be resumed; this one is {job.status}.", param="fine_tuning_job_id", code="invalid_state", status=409)
+    add_event(job, "Job resumed: it continues from its last checkpoint.")
+    transaction.on_commit(lambda: enqueue_training(job))
+    return job
+
+
+def requeue_stalled(now=None) -> list[FineTuningJob]:
+    """The reaper: a running job whose heartbeat stopped lost its worker (killed, out of
+    memory, machine gone). It is queued again and resumes from its last checkpoint, or fails
+    with a plain reason after too many attempts."""
+    now = now or timezone.now()
+    cutoff = now - timezone.timedelta(seconds=settings.TUNERY_HEARTBEAT_TIMEOUT)
+    handled = []
+    for job in FineTuningJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).select_related("base_model"):
+        if job.attempts >= settings.TUNERY_MAX_ATTEMPTS:
+            if transition(job, JobStatus.RUNNING, JobStatus.FAILED, finished_at=now, error={
+                "code": "worker_lost",
+                "message": f"The training worker stopped responding {job.attempts} times; the job was given up. Its checkpoints are kept.",
+                "param": None,
+            }):
+                add_event(job, job.error["message"], level="error")
+                handled.append(job)
+            continue
+        if transition(job, JobStatus.RUNNING, JobStatus.QUEUED, heartbeat_at=None):
+            add_event(job, f"The worker stopped responding at step {job.step}; the job was queued again and resumes from its last checkpoint.", level="warn")
+            enqueue_training(job)
+            handled.append(job)
+    return handled
+
+
+def touch_heartbeat(job: FineTuningJob) -> str:
+    """Proof of life; returns the stop request (if any) so one query serves both."""
+    FineTuningJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    return FineTuningJob.objects.filter(pk=job.pk).values_list("stop_request", flat=True).first() or ""
+
