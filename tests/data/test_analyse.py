@@ -127,3 +127,27 @@ def test_balanced_classes_raise_no_warning(write_lines):
 
     assert report.labels["n_classes"] == 3 and not report.labels["imbalanced"]
     assert report.warnings == []
+
+
+STRICT_TEMPLATE = (
+    "{% for message in messages %}{% if message['role'] == 'system' %}"
+    "{{ raise_exception('System messages are not supported') }}{% endif %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def test_examples_a_strict_template_refuses_are_reported_at_their_line(write_lines):
+    from dataclasses import replace
+
+    from workers.ml.base_models import EMBEDDED_DEFAULT, load_tokenizer
+
+    strict = load_tokenizer(replace(EMBEDDED_DEFAULT, chat_template=STRICT_TEMPLATE))
+    rows = [{"messages": [{"role": "user", "content": f"Q{i}"}, {"role": "assistant", "content": f"A{i}"}]} for i in range(11)]
+    rows.insert(3, chat(1))  # has a system message
+
+    report = validate_and_analyse(write_lines(rows), tokenizer=strict, max_seq_len=512)
+
+    assert [(e["code"], e["line"]) for e in report.errors] == [("template_error", 4)]
+    assert "System messages are not supported" in report.errors[0]["message"]
+    assert report.n_examples == 11 and report.stats["n_examples"] == 11

@@ -200,3 +200,13 @@ def test_row_limit(tmp_path):
 
     assert [(e["code"], e["line"]) for e in result.errors] == [("too_many_rows", 12)]
     assert result.path is None
+
+
+@pytest.mark.parametrize(("name", "content"), [("qa.csv", "question,answer\n"), ("qa.json", "[ ]")])
+def test_a_file_without_data_rows_is_empty(tmp_path, name, content):
+    src = tmp_path / name
+    src.write_text(content)
+
+    result = convert_to_chat_jsonl(src, tmp_path / "out.jsonl", mapping=MAPPING)
+
+    assert result.error_counts == {"empty_file": 1} and result.path is None

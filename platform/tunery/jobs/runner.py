@@ -192,11 +192,11 @@ def train(job_id: int, organization_id: int) -> None:
         return
 
     if result.status == "cancelled":
-        if transition(job, JobStatus.RUNNING, JobStatus.CANCELLED, finished_at=timezone.now(), trained_tokens=result.tokens_seen):
+        if transition(job, JobStatus.RUNNING, JobStatus.CANCELLED, finished_at=timezone.now(), trained_tokens=result.tokens_seen, step=result.step):
             add_event(job, f"Job cancelled at step {result.step}; {job.checkpoints.count()} checkpoint(s) kept.")
         return
     if result.status == "paused":
-        if transition(job, JobStatus.RUNNING, JobStatus.PAUSED, heartbeat_at=None):
+        if transition(job, JobStatus.RUNNING, JobStatus.PAUSED, heartbeat_at=None, step=result.step):
             add_event(job, f"Job paused at step {result.step}.")
         return
     result_file = _write_result_file(job)
