@@ -137,3 +137,15 @@ def celery_worker(transactional_db):
             yield worker
     finally:
         task_postrun.disconnect(close_connection)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forget_this_runs_redis_keys():
+    """Leave Redis as we found it: drop this run's cache entries and queues at the end."""
+    yield
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(os.environ["REDIS_URL"])
+        for key in client.scan_iter(f"*{RUN_ID}*", count=1000):
+            client.delete(key)

@@ -1,0 +1,4 @@
+# Load the Celery app with Django, so that tasks sent from web processes use its broker.
+from workers.celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -97,6 +97,8 @@ else:
             "NAME": VAR_DIR / "tunery.sqlite3",
             # WAL lets the web process read while a worker writes.
             "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+            # A file, not memory, so that worker processes started by the tests can share it.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
