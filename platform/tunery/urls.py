@@ -29,6 +29,7 @@ api_v1 = [
     path("fine_tuning/jobs/<str:job_id>/resume", jobs_api.JobAction.as_view(action="resume"), name="job-resume"),
     path("fine_tuning/jobs/<str:job_id>/events", jobs_api.JobEvents.as_view(), name="job-events"),
     path("fine_tuning/jobs/<str:job_id>/checkpoints", jobs_api.JobCheckpoints.as_view(), name="job-checkpoints"),
+    path("fine_tuning/jobs/<str:job_id>/adapter", jobs_api.JobAdapter.as_view(), name="job-adapter"),
     path("models", jobs_api.ModelList.as_view(), name="models"),
     path("models/<path:model_id>", jobs_api.ModelDetail.as_view(), name="model"),
 ]
@@ -44,6 +45,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("tunery.apikeys.urls")),
     path("", include("tunery.files.urls")),
+    path("", include("tunery.jobs.urls")),
     path("", include("tunery.orgs.urls")),
 ]
 

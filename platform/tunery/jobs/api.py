@@ -6,6 +6,7 @@ from tunery.api.errors import ApiError
 from tunery.api.pagination import cursor_page
 from tunery.api.views import OrganizationAPIView
 from tunery.jobs import services
+from tunery.jobs.artifacts import adapter_zip_response
 from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
 from tunery.jobs.naming import resolve_model
 from tunery.jobs.serializers import CreateJobRequest, checkpoint_data, event_data, job_data
@@ -79,6 +80,14 @@ class JobCheckpoints(JobAPIView):
     def get(self, request, job_id: str):
         job = self.get_object()
         return cursor_page(request, job.checkpoints.select_related("job__base_model", "job__organization"), checkpoint_data)
+
+
+class JobAdapter(JobAPIView):
+    """Tunery: the trained adapter as a zip (safetensors, LoRA config, tunery_adapter.json)."""
+
+    @extend_schema(operation_id="download_fine_tuning_adapter", responses={(200, "application/zip"): bytes})
+    def get(self, request, job_id: str):
+        return adapter_zip_response(self.get_object())
 
 
 def base_model_data(base: BaseModel) -> dict:

@@ -1,0 +1,41 @@
+from django import template
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+
+
+@register.filter
+def percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+@register.filter
+def models_of(evaluation: dict) -> list[tuple[str, dict]]:
+    return [("base", evaluation["base"]), ("fine-tuned", evaluation["fine_tuned"])]
+
+
+@register.filter
+def prompt_text(prompt) -> str:
+    """The last user message of a chat prompt, or the prompt text itself."""
+    if isinstance(prompt, list):
+        users = [m.get("content", "") for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+        return users[-1] if users else ""
+    return str(prompt)
+
+
+@register.simple_tag
+def confusion_matrix(matrix: dict | None):
+    """A heat-map table: rows are the reference labels, columns the predicted ones."""
+    if not matrix:
+        return ""
+    peak = max((max(row) for row in matrix["matrix"] if row), default=1) or 1
+    header = format_html_join("", "<th>{}</th>", ((label,) for label in matrix["predicted_labels"]))
+    rows = format_html_join(
+        "",
+        "<tr><th>{}</th>{}</tr>",
+        (
+            (label, format_html_join("", '<td style="background: rgba(79,70,229,{})">{}</td>', ((round(n / peak, 2), n) for n in row)))
+            for label, row in zip(matrix["labels"], matrix["matrix"])
+        ),
+    )
+    return format_html('<table class="confusion"><thead><tr><th>reference ↓ / predicted →</th>{}</tr></thead><tbody>{}</tbody></table>', header, rows)
