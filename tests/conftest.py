@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from tunery.apikeys.models import ApiKey
+from tunery.jobs.models import BaseModel
 from tunery.orgs.models import Membership
 from tunery.orgs.roles import Role, Scope
 from tunery.orgs.services import create_organization
@@ -116,6 +117,24 @@ def browser():
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folder(tmp_path_factory):
+    """A tiny random Llama with the embedded tokenizer: the real training code in seconds."""
+    from workers.ml.base_models import make_tiny_random_model
+
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    make_tiny_random_model(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_base(db, tiny_model_folder):
+    return BaseModel.objects.create(
+        name="tiny-llama", source="local", path=str(tiny_model_folder), max_seq_len=256,
+        lora_target_modules=["q_proj", "v_proj"],
+    )
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ def log_in(browser, live_server, user) -> None:
     browser.find_element(By.NAME, "login").send_keys(user.email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda b: "/accounts/login" not in b.current_url)
 
 
 def wait_for(browser, css: str, timeout: float = 60, text: str | None = None):

@@ -2,7 +2,7 @@
 
 The task maps message topics (sports, cooking, space) to made-up codes (zorp, blick, quax); the
 prompt does not list the codes, so the base model scores 0 and only training can supply them.
-About 2 minutes on 2 CPU cores.
+About 3 minutes on 2 otherwise idle CPU cores.
 """
 
 import pytest
@@ -16,10 +16,9 @@ from workers.ml.trainer import TrainConfig, train
 @pytest.mark.slow
 def test_fine_tuned_model_learns_made_up_labels_the_base_cannot(tmp_path):
     train_file, validation_file = write_task(tmp_path, n_train=60, n_validation=30)
-    # "auto" everywhere except epochs: 3 instead of auto's 7 for 60 examples keeps CI short, and
-    # was measured to be enough for this task (docs/training.md).
-    result = train(TrainConfig(EMBEDDED_DEFAULT, train_file, tmp_path / "job", validation_file, {"n_epochs": 3}))
-    assert result.status == "succeeded"
+    # All hyperparameters "auto": 60 examples get 7 epochs of batch 4, all-linear LoRA r=16.
+    result = train(TrainConfig(EMBEDDED_DEFAULT, train_file, tmp_path / "job", validation_file))
+    assert result.status == "succeeded" and result.hyperparameters.n_epochs == 7
 
     report = evaluate(EvaluationConfig(result.adapter_dir, validation_file, max_new_tokens=8))
     assert report.classification and report.labels == sorted(LABELS.values())
