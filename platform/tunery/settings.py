@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "tunery.ops",
     "tunery.files",
     "tunery.jobs",
+    "tunery.inference",
 ]
 
 MIDDLEWARE = [
@@ -244,6 +245,15 @@ TUNERY_JOBS_DIR = Path(os.environ.get("TUNERY_JOBS_DIR", VAR_DIR / "jobs"))
 # A running job whose worker has not written a heartbeat for this long is re-queued.
 TUNERY_HEARTBEAT_TIMEOUT = env_int("TUNERY_HEARTBEAT_TIMEOUT", 120)
 TUNERY_MAX_ATTEMPTS = env_int("TUNERY_MAX_ATTEMPTS", 3)
+
+# --- inference ------------------------------------------------------------------------
+# Tunery's engine (python -m workers.engine) or a vLLM server started with --enable-lora:
+# both speak the OpenAI protocol and vLLM's /v1/load_lora_adapter.
+TUNERY_ENGINE_URL = os.environ.get("TUNERY_ENGINE_URL", "http://127.0.0.1:8001").rstrip("/")
+TUNERY_ENGINE_TIMEOUT = env_int("TUNERY_ENGINE_TIMEOUT", 300)
+# Requests per minute, per API key and per organization (429 with Retry-After beyond).
+TUNERY_RATE_LIMIT_PER_KEY = env_int("TUNERY_RATE_LIMIT_PER_KEY", 600)
+TUNERY_RATE_LIMIT_PER_ORG = env_int("TUNERY_RATE_LIMIT_PER_ORG", 1200)
 
 # --- security (production) ------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
 from tunery.files import api as files_api
+from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
 from tunery.ops.health import healthz
 from tunery.ops.views import overview
@@ -30,6 +31,8 @@ api_v1 = [
     path("fine_tuning/jobs/<str:job_id>/events", jobs_api.JobEvents.as_view(), name="job-events"),
     path("fine_tuning/jobs/<str:job_id>/checkpoints", jobs_api.JobCheckpoints.as_view(), name="job-checkpoints"),
     path("fine_tuning/jobs/<str:job_id>/adapter", jobs_api.JobAdapter.as_view(), name="job-adapter"),
+    path("chat/completions", inference_api.Completions.as_view(), name="chat-completions"),
+    path("completions", inference_api.TextCompletions.as_view(), name="completions"),
     path("models", jobs_api.ModelList.as_view(), name="models"),
     path("models/<path:model_id>", jobs_api.ModelDetail.as_view(), name="model"),
 ]

@@ -53,3 +53,18 @@ def tiny_adapter(tiny_spec, tmp_path_factory) -> Path:
     hyperparameters = {"n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 20}
     result = train(TrainConfig(tiny_spec, train_file, folder / "job", validation_file, hyperparameters, device="cpu"))
     return result.adapter_dir
+
+
+@pytest.fixture(autouse=True)
+def one_thread_for_tiny_models(request):
+    """The tiny model's matrices are too small to gain from a second thread, and a busy shared
+    CI machine makes OpenMP threads wait on each other; the slow test keeps all threads."""
+    import torch
+
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

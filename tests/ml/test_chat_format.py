@@ -10,7 +10,7 @@ from workers.ml.errors import TrainingError
 def trained_text(tokenizer, example) -> list[str]:
     """The trained tokens, as text, one list entry per contiguous trained run."""
     runs, current = [], []
-    for token, label in zip(example.input_ids, example.labels):
+    for token, label in zip(example.input_ids, example.labels, strict=True):
         if label == IGNORE_INDEX:
             if current:
                 runs.append(tokenizer.decode(current))
@@ -24,11 +24,16 @@ def trained_text(tokenizer, example) -> list[str]:
 
 
 def test_only_assistant_answer_and_end_of_turn_are_trained(tokenizer):
-    example = encode_example(tokenizer, {"messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Capital of France?"},
-        {"role": "assistant", "content": "Paris."},
-    ]})
+    example = encode_example(
+        tokenizer,
+        {
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Capital of France?"},
+                {"role": "assistant", "content": "Paris."},
+            ]
+        },
+    )
     assert trained_text(tokenizer, example) == ["Paris.<|im_end|>"]
     # Everything before the answer (system, user, the assistant header) is context only.
     first_trained = next(i for i, label in enumerate(example.labels) if label != IGNORE_INDEX)
@@ -38,14 +43,19 @@ def test_only_assistant_answer_and_end_of_turn_are_trained(tokenizer):
 
 
 def test_every_assistant_turn_is_trained_unless_weight_is_zero(tokenizer):
-    example = encode_example(tokenizer, {"messages": [
-        {"role": "user", "content": "Hi"},
-        {"role": "assistant", "content": "Hello!", "weight": 0},
-        {"role": "user", "content": "Count to three"},
-        {"role": "assistant", "content": "1 2 3"},
-        {"role": "user", "content": "Again"},
-        {"role": "assistant", "content": "1 2 3", "weight": 1},
-    ]})
+    example = encode_example(
+        tokenizer,
+        {
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello!", "weight": 0},
+                {"role": "user", "content": "Count to three"},
+                {"role": "assistant", "content": "1 2 3"},
+                {"role": "user", "content": "Again"},
+                {"role": "assistant", "content": "1 2 3", "weight": 1},
+            ]
+        },
+    )
     assert trained_text(tokenizer, example) == ["1 2 3<|im_end|>", "1 2 3<|im_end|>"]
 
 
@@ -98,7 +108,10 @@ def test_report_counts_tokens_of_kept_examples(tokenizer):
         ({"messages": []}, "non-empty list"),
         ({"messages": [{"role": "robot", "content": "x"}]}, "role"),
         ({"messages": [{"role": "user", "content": 3}]}, "text content"),
-        ({"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y", "weight": 2}]}, "weight"),
+        (
+            {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "content": "y", "weight": 2}]},
+            "weight",
+        ),
         ({"messages": [{"role": "assistant", "content": "y"}]}, "starts with an assistant"),
         ({"text": "hello"}, "expected"),
     ],

@@ -28,7 +28,12 @@ def test_report_compares_base_and_fine_tuned_and_is_json(tiny_adapter, tmp_path)
 
 def test_free_text_answers_get_no_classification_scores(tiny_adapter, tmp_path):
     rows = [
-        {"messages": [{"role": "user", "content": f"Tell me fact {i}"}, {"role": "assistant", "content": f"Fact number {i} is new"}]}
+        {
+            "messages": [
+                {"role": "user", "content": f"Tell me fact {i}"},
+                {"role": "assistant", "content": f"Fact number {i} is new"},
+            ]
+        }
         for i in range(4)
     ]
     path = tmp_path / "free.jsonl"

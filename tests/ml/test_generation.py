@@ -11,8 +11,7 @@ GREEDY = GenerationSettings(max_new_tokens=8, temperature=0.0)
 
 @pytest.fixture(scope="module")
 def chat(tiny_adapter):
-    model, _ = ChatModel.for_adapter(tiny_adapter, device="cpu", name="ft")
-    return model
+    return ChatModel.for_adapter(tiny_adapter, device="cpu", name="ft")
 
 
 def test_adapter_brings_its_base_model_and_template(chat, tiny_adapter, tiny_spec):

@@ -25,8 +25,17 @@ def test_auto_uses_all_linear_lora_r16_and_scales_with_dataset_size():
 
 def test_explicit_values_win_over_auto():
     hp = resolve_hyperparameters(
-        {"n_epochs": 2, "batch_size": 8, "learning_rate_multiplier": 0.5, "lora_r": 4, "lora_target_modules": ["q_proj"],
-         "max_seq_len": 256, "lr_scheduler": "cosine", "early_stopping_patience": 3, "eval_interval": 5},
+        {
+            "n_epochs": 2,
+            "batch_size": 8,
+            "learning_rate_multiplier": 0.5,
+            "lora_r": 4,
+            "lora_target_modules": ["q_proj"],
+            "max_seq_len": 256,
+            "lr_scheduler": "cosine",
+            "early_stopping_patience": 3,
+            "eval_interval": 5,
+        },
         100,
         EMBEDDED_DEFAULT,
     )
@@ -48,7 +57,7 @@ def test_auto_strings_and_round_trip():
         ({"n_epochs": 0}, "n_epochs", "between"),
         ({"n_epochs": 1.5}, "n_epochs", "whole number"),
         ({"n_epochs": True}, "n_epochs", "whole number"),
-        ({"batch_size": "big"}, "batch_size", "or \"auto\""),
+        ({"batch_size": "big"}, "batch_size", 'or "auto"'),
         ({"batch_size": 500}, "batch_size", "more than the 100 training examples"),
         ({"learning_rate_multiplier": -1}, "learning_rate_multiplier", "between"),
         ({"lora_dropout": 1.0}, "lora_dropout", "between"),

@@ -35,6 +35,6 @@ def test_perfect_and_hopeless_predictions():
 
 def test_classification_is_detected_only_for_small_repeated_label_sets():
     assert classification_labels(REFERENCES) == ["bird", "cat", "dog"]
-    assert classification_labels(["a long free text answer number %d" % i for i in range(10)]) is None
+    assert classification_labels([f"a long free text answer number {i}" for i in range(10)]) is None
     assert classification_labels(["one", "two", "three"]) is None  # every answer distinct
     assert classification_labels([]) is None

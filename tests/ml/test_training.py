@@ -82,7 +82,9 @@ def test_training_lowers_loss_and_reports_sane_metrics(tiny_spec, tiny_data, tmp
 def test_adapter_and_manifest_are_written(tiny_spec, tiny_data, tmp_path, tokenizer):
     result = train(config(tiny_spec, tiny_data, tmp_path, hyperparameters={"n_epochs": 1}))
     adapter = result.adapter_dir
-    assert {"adapter_model.safetensors", "adapter_config.json", "tunery_adapter.json"} <= {p.name for p in adapter.iterdir()}
+    assert {"adapter_model.safetensors", "adapter_config.json", "tunery_adapter.json"} <= {
+        p.name for p in adapter.iterdir()
+    }
     manifest = json.loads((adapter / "tunery_adapter.json").read_text())
     assert manifest["base_model"] == "tiny-random-llama"
     assert manifest["chat_template"] == tokenizer.chat_template
@@ -129,9 +131,17 @@ def test_early_stopping_after_patience_evaluations_without_improvement(tiny_spec
     # A zero learning rate never improves validation loss: stop after 1 + patience evaluations.
     recorder = Recorder()
     result = train(
-        config(tiny_spec, tiny_data, tmp_path, hyperparameters={
-            "n_epochs": 10, "learning_rate_multiplier": 0.001, "early_stopping_patience": 2, "eval_interval": 1,
-        }),
+        config(
+            tiny_spec,
+            tiny_data,
+            tmp_path,
+            hyperparameters={
+                "n_epochs": 10,
+                "learning_rate_multiplier": 0.001,
+                "early_stopping_patience": 2,
+                "eval_interval": 1,
+            },
+        ),
         recorder,
     )
     assert result.status == "succeeded" and result.stopped_early
@@ -161,3 +171,20 @@ def test_missing_training_file_is_a_plain_error(tiny_spec, tmp_path):
     with pytest.raises(TrainingError) as error:
         train(TrainConfig(tiny_spec, tmp_path / "nope.jsonl", tmp_path / "job", device="cpu"))
     assert error.value.param == "training_file"
+
+
+def test_continuing_a_fine_tuned_model_starts_from_its_adapter(tiny_spec, tiny_data, tiny_adapter, tmp_path):
+    fresh, continued = Recorder(), Recorder()
+    train(config(tiny_spec, tiny_data, tmp_path / "fresh", hyperparameters={"n_epochs": 1}), fresh)
+    result = train(
+        config(
+            tiny_spec,
+            tiny_data,
+            tmp_path / "continued",
+            init_adapter_dir=tiny_adapter,
+            hyperparameters={"n_epochs": 1, "lora_r": 4},
+        ),
+        continued,
+    )
+    assert json.loads((result.adapter_dir / "adapter_config.json").read_text())["r"] == 16  # the parent's shape
+    assert continued.steps[0].train_loss < fresh.steps[0].train_loss

@@ -8,12 +8,42 @@ from pathlib import Path
 
 LABELS = {"sports": "zorp", "cooking": "blick", "space": "quax"}
 WORDS = {
-    "sports": ["the football match", "a tennis final", "the goalkeeper", "a marathon", "the league table",
-               "the referee", "a penalty kick", "the swimming relay", "the coach", "a basketball dunk"],
-    "cooking": ["a garlic soup", "the oven", "fresh bread dough", "a frying pan", "the pasta sauce",
-                "chopped onions", "a chocolate cake", "the spice rack", "a slow roast", "the recipe book"],
-    "space": ["a rocket launch", "the moon landing", "an astronaut", "a distant galaxy", "the space station",
-              "a telescope", "the orbit of Mars", "a comet", "the launch pad", "a solar flare"],
+    "sports": [
+        "the football match",
+        "a tennis final",
+        "the goalkeeper",
+        "a marathon",
+        "the league table",
+        "the referee",
+        "a penalty kick",
+        "the swimming relay",
+        "the coach",
+        "a basketball dunk",
+    ],
+    "cooking": [
+        "a garlic soup",
+        "the oven",
+        "fresh bread dough",
+        "a frying pan",
+        "the pasta sauce",
+        "chopped onions",
+        "a chocolate cake",
+        "the spice rack",
+        "a slow roast",
+        "the recipe book",
+    ],
+    "space": [
+        "a rocket launch",
+        "the moon landing",
+        "an astronaut",
+        "a distant galaxy",
+        "the space station",
+        "a telescope",
+        "the orbit of Mars",
+        "a comet",
+        "the launch pad",
+        "a solar flare",
+    ],
 }
 TEMPLATES = [
     "I read about {a} and {b} today.",

@@ -1,0 +1,151 @@
+"""The inference gateway: `/v1/chat/completions` and `/v1/completions`.
+
+Authenticates the key, resolves the tenant's `ft:` name to an adapter, enforces rate limits,
+forwards to the engine and meters usage. Streams are relayed chunk by chunk through an async
+iterator, so under ASGI nothing is buffered.
+"""
+import json
+import time
+
+import httpx
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from tunery.api.errors import ApiError, error_body
+from tunery.api.views import OrganizationAPIView
+from tunery.inference import engine_client, metering, ratelimits
+from tunery.inference.validation import validate
+from tunery.jobs.naming import resolve_model
+from tunery.orgs.roles import Scope
+
+
+def _not_found(model: str) -> ApiError:
+    return ApiError(f"The model `{model}` does not exist or you do not have access to it.", status_code=404, code="model_not_found", param="model")
+
+
+def _is_unknown_model(status: int, text: str) -> bool:
+    return status == 404  # vLLM and Tunery word it differently; both answer 404
+
+
+class Completions(OrganizationAPIView):
+    endpoint = "chat.completions"
+    path = "/v1/chat/completions"
+    write_scope = Scope.INFERENCE
+
+    @extend_schema(request=dict, responses={200: dict})
+    def post(self, request):
+        body = validate(request.data, self.endpoint)
+        public_model = body["model"]
+        resolved = resolve_model(request.organization, public_model)
+        if resolved is None:
+            raise _not_found(public_model)
+        api_key = getattr(request.user, "api_key", None)
+        ratelimits.check(request.organization, api_key)
+        try:
+            engine_name = engine_client.ensure_registered(resolved)
+        except engine_client.EngineUnavailable as error:
+            raise ApiError(f"The inference engine is unavailable: {error}", status_code=503, code="engine_unavailable")
+        meter = dict(organization=request.organization, api_key=api_key, model=public_model, endpoint=self.endpoint, stream=bool(body.get("stream")))
+        upstream = {**body, "model": engine_name}
+        if body.get("stream"):
+            wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            upstream["stream_options"] = {"include_usage": True}  # always meter streams
+            response = StreamingHttpResponse(self._relay(upstream, resolved, public_model, wants_usage, meter), content_type="text/event-stream")
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"  # tell proxies not to buffer either
+            return response
+        return self._forward(upstream, resolved, public_model, meter)
+
+    def _forward(self, upstream: dict, resolved, public_model: str, meter: dict) -> Response:
+        started = time.monotonic()
+        url = settings.TUNERY_ENGINE_URL + self.path
+        try:
+            with httpx.Client(timeout=settings.TUNERY_ENGINE_TIMEOUT) as client:
+                reply = client.post(url, json=upstream)
+                if _is_unknown_model(reply.status_code, reply.text) and resolved.adapter_path:
+                    engine_client.forget(upstream["model"])  # the engine restarted: register again
+                    engine_client.register(upstream["model"], resolved.adapter_path, client)
+                    reply = client.post(url, json=upstream)
+        except (httpx.HTTPError, engine_client.EngineUnavailable) as error:
+            raise ApiError(f"The inference engine is unavailable: {error}", status_code=503, code="engine_unavailable")
+        data = reply.json()
+        if reply.status_code == 200:
+            data["model"] = public_model
+        elif _is_unknown_model(reply.status_code, reply.text):
+            raise _not_found(public_model)
+        metering.record(**meter, status_code=reply.status_code, usage=data.get("usage"), latency_ms=(time.monotonic() - started) * 1000)
+        return Response(data, status=reply.status_code)
+
+    async def _relay(self, upstream: dict, resolved, public_model: str, wants_usage: bool, meter: dict):
+        """Relay the engine's events, rewriting the model name; meter before the final
+        `[DONE]` (or when the client goes away) so the usage is recorded once it is known."""
+        started = time.monotonic()
+        outcome = {"status": 200, "usage": None, "first_token_at": None}
+        recorded = False
+
+        async def record():
+            first = outcome["first_token_at"]
+            await sync_to_async(metering.record)(
+                **meter, status_code=outcome["status"], usage=outcome["usage"], latency_ms=(time.monotonic() - started) * 1000,
+                ttft_ms=(first - started) * 1000 if first else None,
+            )
+
+        try:
+            async for piece in self._engine_events(upstream, resolved, public_model, wants_usage, outcome):
+                yield piece
+            recorded = True
+            await record()
+            yield b"data: [DONE]\n\n"
+        finally:
+            if not recorded:
+                await record()
+
+    async def _engine_events(self, upstream: dict, resolved, public_model: str, wants_usage: bool, outcome: dict):
+        url = settings.TUNERY_ENGINE_URL + self.path
+        try:
+            async with httpx.AsyncClient(timeout=settings.TUNERY_ENGINE_TIMEOUT) as client:
+                for attempt in range(2):
+                    async with client.stream("POST", url, json=upstream) as reply:
+                        if reply.status_code != 200:
+                            text = (await reply.aread()).decode(errors="replace")
+                            if attempt == 0 and _is_unknown_model(reply.status_code, text) and resolved.adapter_path:
+                                engine_client.forget(upstream["model"])  # the engine restarted: register again
+                                await sync_to_async(engine_client.register)(upstream["model"], resolved.adapter_path)
+                                continue
+                            outcome["status"] = reply.status_code
+                            yield _sse(json.loads(text) if text.startswith("{") else error_body(text, reply.status_code))
+                            return
+                        async for line in reply.aiter_lines():
+                            if not line.startswith("data: ") or line == "data: [DONE]":
+                                continue
+                            chunk = json.loads(line[6:])
+                            if "error" in chunk:
+                                outcome["status"] = 500
+                                yield _sse(chunk)
+                                continue
+                            chunk["model"] = public_model
+                            if chunk.get("usage"):
+                                outcome["usage"] = chunk["usage"]
+                                if not wants_usage:
+                                    if not chunk.get("choices"):
+                                        continue
+                                    chunk["usage"] = None
+                            if outcome["first_token_at"] is None and chunk.get("choices"):
+                                outcome["first_token_at"] = time.monotonic()
+                            yield _sse(chunk)
+                    return
+        except httpx.HTTPError as error:
+            outcome["status"] = 503
+            yield _sse(error_body(f"The inference engine is unavailable: {error}", 503, code="engine_unavailable"))
+
+
+def _sse(data: dict) -> bytes:
+    return b"data: " + json.dumps(data, separators=(",", ":")).encode() + b"\n\n"
+
+
+class TextCompletions(Completions):
+    endpoint = "completions"
+    path = "/v1/completions"

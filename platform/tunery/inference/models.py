@@ -1,0 +1,23 @@
+from django.db import models
+
+from tunery.orgs.tenancy import TenantModel
+
+
+class InferenceRequest(TenantModel):
+    """One metered call to /v1/chat/completions or /v1/completions: the usage record that
+    billing and the usage page aggregate by organization, key, model and day."""
+
+    api_key = models.ForeignKey("apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    model = models.CharField(max_length=300)
+    endpoint = models.CharField(max_length=20)  # chat.completions, completions
+    stream = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField()
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField()
+    time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "created_at"])]

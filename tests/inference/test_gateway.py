@@ -1,0 +1,85 @@
+"""Acceptance: the official openai client calls a fine-tuned model through the gateway."""
+import time
+
+import openai
+import pytest
+
+from tests.conftest import key_client
+from tunery.inference.models import InferenceRequest
+
+
+@pytest.fixture
+def client_a(gateway_url, org_a):
+    return openai.OpenAI(base_url=gateway_url + "/v1", api_key=key_client(org_a).secret, max_retries=0)
+
+
+@pytest.fixture
+def tuned(succeeded_job):
+    return succeeded_job.fine_tuned_model
+
+
+def test_chat_completion_on_a_fine_tuned_model(client_a, tuned, org_a):
+    reply = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Will it rain?"}], max_tokens=8, temperature=0)
+    assert reply.model == tuned and reply.object == "chat.completion"
+    assert reply.choices[0].message.role == "assistant" and reply.usage.completion_tokens >= 1
+    row = InferenceRequest.objects.get(organization=org_a)
+    assert (row.model, row.prompt_tokens, row.completion_tokens, row.status_code) == (tuned, reply.usage.prompt_tokens, reply.usage.completion_tokens, 200)
+
+
+def test_streaming_arrives_piece_by_piece_with_usage(client_a, tuned, org_a):
+    started = time.monotonic()
+    arrivals, texts, usage = [], [], None
+    stream = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Tell me"}], max_tokens=24,
+                                              temperature=0, stream=True, stream_options={"include_usage": True})
+    for chunk in stream:
+        assert chunk.model == tuned
+        if chunk.choices and chunk.choices[0].delta.content:
+            arrivals.append(time.monotonic() - started)
+            texts.append(chunk.choices[0].delta.content)
+        if chunk.usage:
+            usage = chunk.usage
+    assert len(texts) > 3 and arrivals[0] < arrivals[-1]  # several chunks, not one buffered blob
+    assert usage and usage.completion_tokens >= len(texts) - 1
+    assert InferenceRequest.objects.get(organization=org_a).stream
+
+
+def test_stream_without_include_usage_has_no_usage_chunk(client_a, tuned):
+    chunks = list(client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, stream=True))
+    assert all(c.usage is None for c in chunks)
+
+
+def test_text_completion_models_and_base_model(client_a, tuned):
+    reply = client_a.completions.create(model=tuned, prompt="The weather is", max_tokens=5, temperature=0)
+    assert reply.object == "text_completion" and reply.model == tuned
+    base = client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=3)
+    assert base.model == "tiny-llama"
+    assert tuned in [m.id for m in client_a.models.list()]
+    assert client_a.models.retrieve(tuned).id == tuned
+
+
+def test_errors_raise_the_matching_openai_exceptions(client_a, tuned, gateway_url, settings):
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=gateway_url + "/v1", api_key="tun_revoked", max_retries=0).chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.NotFoundError) as missing:
+        client_a.chat.completions.create(model="ft:tiny-llama:org-a:x:nothere1", messages=[{"role": "user", "content": "x"}])
+    assert missing.value.body["code"] == "model_not_found"
+    with pytest.raises(openai.BadRequestError) as bad:
+        client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}], temperature=5)
+    assert bad.value.body["param"] == "temperature"
+    settings.TUNERY_RATE_LIMIT_PER_KEY = 1
+    client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}], max_tokens=1)
+    with pytest.raises(openai.RateLimitError) as limited:
+        client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}], max_tokens=1)
+    assert int(limited.value.response.headers["retry-after"]) > 0
+
+
+def test_another_organization_can_neither_call_nor_discover_the_model(gateway_url, tuned, org_b):
+    intruder = openai.OpenAI(base_url=gateway_url + "/v1", api_key=key_client(org_b).secret, max_retries=0)
+    with pytest.raises(openai.NotFoundError) as theirs:
+        intruder.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.NotFoundError) as nothing:
+        intruder.chat.completions.create(model=tuned[:-1] + "Z", messages=[{"role": "user", "content": "x"}])
+    assert theirs.value.body["message"].replace(tuned, "M") == nothing.value.body["message"].replace(tuned[:-1] + "Z", "M")
+    with pytest.raises(openai.NotFoundError):
+        intruder.models.retrieve(tuned)
+    assert tuned not in [m.id for m in intruder.models.list()]
