@@ -16,6 +16,7 @@ api_v1 = [
     path("organization/members", MemberList.as_view(), name="organization-members"),
     path("organization/api_keys", ApiKeyList.as_view(), name="api-keys"),
     path("organization/api_keys/<str:key_id>", ApiKeyDetail.as_view(), name="api-key"),
+    path("organization/usage", inference_api.Usage.as_view(), name="usage"),
     path("organization/storage", files_api.StorageUsage.as_view(), name="storage-usage"),
     path("files", files_api.FileList.as_view(), name="files"),
     path("files/<str:file_id>", files_api.FileDetail.as_view(), name="file"),
@@ -49,6 +50,7 @@ urlpatterns = [
     path("", include("tunery.apikeys.urls")),
     path("", include("tunery.files.urls")),
     path("", include("tunery.jobs.urls")),
+    path("", include("tunery.inference.urls")),
     path("", include("tunery.orgs.urls")),
 ]
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from tunery.api.errors import ApiError, error_body
 from tunery.api.views import OrganizationAPIView
 from tunery.inference import engine_client, metering, ratelimits
+from tunery.inference.usage import usage_report
 from tunery.inference.validation import validate
 from tunery.jobs.naming import resolve_model
 from tunery.orgs.roles import Scope
@@ -149,3 +150,14 @@ def _sse(data: dict) -> bytes:
 class TextCompletions(Completions):
     endpoint = "completions"
     path = "/v1/completions"
+
+
+class Usage(OrganizationAPIView):
+    """Tunery: requests, tokens and latency p50/p95 by day, model and key (`?days=30`)."""
+
+    @extend_schema(operation_id="retrieve_usage", responses={200: dict})
+    def get(self, request):
+        raw = request.query_params.get("days", "30")
+        if not raw.isdigit() or not 1 <= int(raw) <= 365:
+            raise ApiError("days must be a whole number from 1 to 365.", param="days", code="invalid_value")
+        return Response(usage_report(request.organization, int(raw)))

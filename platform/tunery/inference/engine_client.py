@@ -26,7 +26,7 @@ def engine_model(resolved: ResolvedModel) -> str:
 
 def register(name: str, path: str, client: httpx.Client | None = None) -> None:
     """POST /v1/load_lora_adapter; an adapter the engine already has is fine."""
-    client = client or httpx.Client(timeout=settings.TUNERY_ENGINE_TIMEOUT)
+    client = client or httpx.Client(timeout=30)  # loading an adapter takes seconds
     try:
         response = client.post(f"{settings.TUNERY_ENGINE_URL}/v1/load_lora_adapter", json={"lora_name": name, "lora_path": path})
     except httpx.HTTPError as error:

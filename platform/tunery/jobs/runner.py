@@ -206,6 +206,18 @@ def train(job_id: int, organization_id: int) -> None:
         trained_tokens=result.tokens_seen, step=result.step, evaluation=evaluation, result_file=result_file, eta_seconds=None,
     ):
         add_event(job, f"The job has successfully completed: {job.fine_tuned_model}.")
+        _deploy(job)
+
+
+def _deploy(job: FineTuningJob) -> None:
+    """Register the adapter with the inference engine now, so the first request is not the one
+    that waits for it; if the engine is down, the gateway registers it on first use."""
+    from tunery.inference import engine_client
+
+    try:
+        engine_client.register(job.public_id, job.adapter_path)
+    except engine_client.EngineUnavailable as error:
+        logger.info("adapter of %s not registered yet: %s", job.public_id, error)
 
 
 def _evaluate(job: FineTuningJob, adapter_dir: Path, validation_file: Path | None) -> dict | None:

@@ -39,3 +39,8 @@ def confusion_matrix(matrix: dict | None):
         ),
     )
     return format_html('<table class="confusion"><thead><tr><th>reference ↓ / predicted →</th>{}</tr></thead><tbody>{}</tbody></table>', header, rows)
+
+
+@register.filter
+def split(value: str) -> list[str]:
+    return value.split()
