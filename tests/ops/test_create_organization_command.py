@@ -23,3 +23,16 @@ def test_unknown_scope_is_refused():
     with pytest.raises(CommandError, match="Unknown scope"):
         call_command("create_organization", "--name", "X", "--owner-email", "x@s.test", "--scopes", "root", stdout=io.StringIO())
     assert not Organization.objects.filter(name="X").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_starts_a_fine_tune_of_the_embedded_model_and_is_idempotent():
+    from tunery.jobs.models import FineTuningJob
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    job = FineTuningJob.objects.get()
+    assert job.base_model.name == "SmolLM2-135M-Instruct" and job.training_file.status == "processed"
+    assert f"Fine-tune: {job.public_id}" in out.getvalue() and "API key: tun_" in out.getvalue()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert FineTuningJob.objects.count() == 1 and Organization.objects.filter(slug="demo").count() == 1

@@ -1,13 +1,21 @@
-"""Seed the embedded demo: a verified user, their organization and an API key.
+"""Seed the embedded demo: a verified user, their organization, an API key, a dataset and a
+fine-tune of the embedded model (queued; the demo's workers train it).
 
 Idempotent: running it again reuses what is there and issues a fresh key.
 """
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.core.files.base import ContentFile
 from django.db import transaction
 
 from tunery.apikeys.models import ApiKey
+from tunery.files.inspection import inspect
+from tunery.files.models import File
+from tunery.files.services import create_upload
+from tunery.jobs.models import FineTuningJob
+from tunery.jobs.services import create_job
+from tunery.ops.demo_data import demo_jsonl
 from tunery.orgs.models import Organization
 from tunery.orgs.roles import Scope
 from tunery.orgs.services import create_organization
@@ -20,17 +28,32 @@ DEMO_ORGANIZATION = "Demo"
 class Command(BaseCommand):
     help = "Create (or reuse) the demo user and organization and print how to use them."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        with transaction.atomic():
+            user, organization = self.demo_owner()
+        _, secret = ApiKey.issue(organization, name="demo", scopes=list(Scope.values), created_by=user)
+        job = FineTuningJob.objects.filter(organization=organization).first() or self.start_fine_tune(organization)
+        self.stdout.write(
+            f"Demo organization: {organization.name}\n"
+            f"Log in: {DEMO_EMAIL} / {DEMO_PASSWORD} (also an operator: /staff/, /admin/)\n"
+            f"API key: {secret}\n"
+            f"Fine-tune: {job.public_id} ({job.status}) — watch it at /fine-tuning/{job.public_id}\n"
+        )
+
+    def demo_owner(self):
         users = get_user_model().objects
         user = users.filter(email=DEMO_EMAIL).first()
         if user is None:
             user = users.create_user(username=DEMO_EMAIL, email=DEMO_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
             EmailAddress.objects.create(user=user, email=DEMO_EMAIL, verified=True, primary=True)
         organization = Organization.objects.filter(slug="demo").first() or create_organization(user, DEMO_ORGANIZATION)
-        _, secret = ApiKey.issue(organization, name="demo", scopes=list(Scope.values), created_by=user)
-        self.stdout.write(
-            f"Demo organization: {organization.name}\n"
-            f"Log in: {DEMO_EMAIL} / {DEMO_PASSWORD} (also an operator: /staff/, /admin/)\n"
-            f"API key: {secret}\n"
-        )
+        return user, organization
+
+    def start_fine_tune(self, organization) -> FineTuningJob:
+        upload = ContentFile(demo_jsonl(), name="support-tickets.jsonl")
+        file = File.objects.filter(organization=organization, filename=upload.name).first()
+        if file is None:
+            file = create_upload(organization, upload, "fine-tune")
+            inspect(file.pk, organization.pk)  # here, not on the queue: the job needs it processed
+            file.refresh_from_db()
+        return create_job(organization, {"model": "SmolLM2-135M-Instruct", "training_file": file.public_id, "suffix": "tickets", "seed": 1})
