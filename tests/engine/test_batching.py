@@ -62,6 +62,6 @@ def test_each_adapter_renders_prompts_with_its_own_template(client, engine, plai
     assert plain.usage.prompt_tokens != chatml.usage.prompt_tokens
     # And the answers are exactly those of the training side's reference generator.
     for name, folder in [("no", plain_adapter), ("yes", chatml_adapter)]:
-        reference, _ = ChatModel.for_adapter(folder, device="cpu", name="ref")
+        reference = ChatModel.for_adapter(folder, device="cpu", name="ref")
         expected = reference.chat(messages, GenerationSettings(max_new_tokens=8, temperature=0.0), "ref")
         assert answer(client, name, messages[0]["content"], max_tokens=8)[0] == expected.text

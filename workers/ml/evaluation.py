@@ -105,7 +105,9 @@ def _items(chat: ChatModel, config: EvaluationConfig) -> list[_Item]:
     return items
 
 
-def _token_scores(chat: ChatModel, adapter: str | None, items: list[_Item], batch_size: int, tick: Callable[[], None]) -> ModelScores:
+def _token_scores(
+    chat: ChatModel, adapter: str | None, items: list[_Item], batch_size: int, tick: Callable[[], None]
+) -> ModelScores:
     import torch
 
     examples = [item.encoded for item in items]
@@ -121,7 +123,14 @@ def _token_scores(chat: ChatModel, adapter: str | None, items: list[_Item], batc
     return ModelScores(loss=loss, perplexity=math.exp(min(loss, 700.0)), token_accuracy=n_correct / n_tokens)
 
 
-def _answers(chat: ChatModel, adapter: str | None, items: list[_Item], config: EvaluationConfig, tick: Callable[[], None], max_new_tokens: int) -> list[str]:
+def _answers(
+    chat: ChatModel,
+    adapter: str | None,
+    items: list[_Item],
+    config: EvaluationConfig,
+    tick: Callable[[], None],
+    max_new_tokens: int,
+) -> list[str]:
     settings = GenerationSettings(max_new_tokens=max_new_tokens, temperature=0.0)
     # Similar prompt lengths per batch keep left-padding small.
     order = sorted(range(len(items)), key=lambda i: len(items[i].prompt_ids))
@@ -129,7 +138,9 @@ def _answers(chat: ChatModel, adapter: str | None, items: list[_Item], config: E
     for start in range(0, len(order), config.batch_size):
         tick()
         chunk = order[start : start + config.batch_size]
-        for i, generation in zip(chunk, chat.generate([items[i].prompt_ids for i in chunk], settings, adapter)):
+        for i, generation in zip(
+            chunk, chat.generate([items[i].prompt_ids for i in chunk], settings, adapter), strict=True
+        ):
             answers[i] = generation.text
     return [answers[i] for i in range(len(items))]
 
@@ -152,7 +163,7 @@ def evaluate(
     started = time.monotonic()
     tick = heartbeat or (lambda: None)
     if chat is None:
-        chat, _ = ChatModel.for_adapter(config.adapter_dir, config.device, ADAPTER)
+        chat = ChatModel.for_adapter(config.adapter_dir, config.device, ADAPTER)
     elif ADAPTER not in chat.adapters:
         chat.load_adapter(config.adapter_dir, ADAPTER)
     items = _items(chat, config)
@@ -173,9 +184,10 @@ def evaluate(
     if labels:
         _add_class_scores(base, references, base_answers, labels)
         _add_class_scores(tuned, references, tuned_answers, labels)
+    n = config.n_samples
     samples = [
         Sample(item.prompt, item.reference, b, t)
-        for item, b, t in zip(items[: config.n_samples], base_answers, tuned_answers)
+        for item, b, t in zip(items[:n], base_answers[:n], tuned_answers[:n], strict=True)
     ]
     return EvaluationReport(
         n_examples=len(items),

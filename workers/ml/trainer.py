@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from workers.ml.base_models import BaseModelSpec, default_device, load_model, load_tokenizer
 from workers.ml.batching import collate, length_grouped_batches, split_micro_batches
 from workers.ml.chat_format import EncodedExample, EncodeReport, TooLong, encode_dataset, example_format
-from workers.ml.checkpoints import latest_resumable, load_checkpoint, save_adapter_files, save_checkpoint, write_atomically
+from workers.ml.checkpoints import (
+    latest_resumable,
+    load_checkpoint,
+    save_adapter_files,
+    save_checkpoint,
+    write_atomically,
+)
 from workers.ml.errors import TrainingError
 from workers.ml.hyperparameters import Hyperparameters, resolve_hyperparameters, resolve_max_seq_len
 from workers.ml.jsonl import read_jsonl
@@ -175,8 +181,7 @@ def plan_training(config: TrainConfig, tokenizer: PreTrainedTokenizerBase | None
     if not train_examples:
         raise TrainingError(
             "invalid_training_file",
-            f"None of the {report.total} training examples has assistant tokens to learn within "
-            f"{max_seq_len} tokens.",
+            f"None of the {report.total} training examples has assistant tokens to learn within {max_seq_len} tokens.",
             "training_file",
         )
     validation: list[EncodedExample] = []
@@ -441,7 +446,9 @@ class _Run:
             for batch in batches:
                 self.check_stop()
                 self.longest_in_flight = max(len(examples[i]) for i in batch)
-                stats = token_stats(self.model, collate([examples[i] for i in batch], self.tokenizer.pad_token_id, self.device))
+                stats = token_stats(
+                    self.model, collate([examples[i] for i in batch], self.tokenizer.pad_token_id, self.device)
+                )
                 loss_sum += float(stats.loss_sum)
                 n_correct += stats.n_correct
                 n_tokens += stats.n_tokens
