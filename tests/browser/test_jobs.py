@@ -1,7 +1,7 @@
 """Start a job from the web and watch it train: progress bar, live loss chart, then results."""
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.helpers import log_in, wait_for
 from tests.datasets import chat_jsonl
@@ -24,7 +24,7 @@ def test_a_job_started_on_the_web_trains_live_and_shows_its_evaluation(live_serv
     # The chart fills from the metrics endpoint while the job runs, then the page reloads with results.
     wait_for(browser, "#evaluation-table", timeout=180)
     assert browser.find_element(By.ID, "job-status").text == "succeeded"
-    points = browser.execute_script("return Chart.getChart('loss-chart').data.datasets.map(d => d.data.length)")
-    assert points[0] > 0 and points[1] > 0  # training and validation curves
+    curves = "const c = Chart.getChart('loss-chart'); return c ? c.data.datasets.map(d => d.data.length) : [0, 0]"
+    WebDriverWait(browser, 20).until(lambda b: all(n > 0 for n in b.execute_script(curves)))  # training and validation
     assert "100%" in browser.find_element(By.CSS_SELECTOR, "#job-progress span").get_attribute("style")
     assert "ft:tiny-llama:org-a:live:" in browser.find_element(By.ID, "fine-tuned-model").text

@@ -95,8 +95,11 @@ def prepare(job_id: int, organization_id: int) -> None:
         job,
         f"Files validated: {len(plan.train)} training examples, {plan.tokens_per_epoch:,} tokens per epoch × "
         f"{hp.n_epochs} epochs = {plan.billable_tokens:,} tokens to train; {hp.total_steps} steps of batch size {hp.batch_size}.",
-        data={"hyperparameters": hp.to_dict(), "truncated": getattr(report, "truncated", 0)},
+        data={"hyperparameters": hp.to_dict(), "truncated_lines": len(report.truncated_lines)},
     )
+    if report.truncated_lines:
+        lines = ", ".join(map(str, report.truncated_lines[:10]))
+        add_event(job, f"{len(report.truncated_lines)} examples are longer than max_seq_len={hp.max_seq_len} tokens and were truncated (lines {lines}).", level="warn")
     enqueue_training(job)
 
 
