@@ -143,6 +143,15 @@ def tiny_base(db, tiny_model_folder):
 
 
 @pytest.fixture
+def embedded_base(db):
+    """The embedded base model's catalogue row (a migration adds it, but transactional tests
+    empty every table when they end)."""
+    from tunery.jobs.catalogue import ensure_embedded_default
+
+    return ensure_embedded_default(BaseModel)
+
+
+@pytest.fixture
 def training_file_a(api_a):
     from tests.datasets import chat_jsonl
     from tests.files.helpers import upload_and_inspect

@@ -12,7 +12,7 @@ from tunery.jobs.models import FineTuningJob
 pytestmark = pytest.mark.slow
 
 
-def test_embedded_model_fine_tuned_with_the_openai_client_beats_the_base(live_server, org_a, celery_worker, tmp_path):
+def test_embedded_model_fine_tuned_with_the_openai_client_beats_the_base(live_server, org_a, embedded_base, celery_worker, tmp_path):
     client = openai.OpenAI(base_url=live_server.url + "/v1", api_key=key_client(org_a).secret, max_retries=0)
     train_path, validation_path = write_task(tmp_path, n_train=60, n_validation=30)
     training = client.files.create(file=train_path.open("rb"), purpose="fine-tune")

@@ -2,18 +2,9 @@ from django.db import migrations
 
 
 def add_embedded_default(apps, schema_editor):
-    from workers.ml.base_models import EMBEDDED_DEFAULT
+    from tunery.jobs.catalogue import ensure_embedded_default
 
-    apps.get_model("jobs", "BaseModel").objects.get_or_create(
-        name=EMBEDDED_DEFAULT.name,
-        defaults={
-            "source": "embedded",
-            "gguf_file": EMBEDDED_DEFAULT.gguf_file,
-            "max_seq_len": EMBEDDED_DEFAULT.max_seq_len,
-            "lora_target_modules": EMBEDDED_DEFAULT.lora_target_modules,
-            "price_class": EMBEDDED_DEFAULT.price_class,
-        },
-    )
+    ensure_embedded_default(apps.get_model("jobs", "BaseModel"))
 
 
 class Migration(migrations.Migration):

@@ -13,7 +13,8 @@ from tunery.apikeys.models import ApiKey
 from tunery.files.inspection import inspect
 from tunery.files.models import File
 from tunery.files.services import create_upload
-from tunery.jobs.models import FineTuningJob
+from tunery.jobs.catalogue import ensure_embedded_default
+from tunery.jobs.models import BaseModel, FineTuningJob
 from tunery.jobs.services import create_job
 from tunery.ops.demo_data import demo_jsonl
 from tunery.orgs.models import Organization
@@ -56,4 +57,5 @@ class Command(BaseCommand):
             file = create_upload(organization, upload, "fine-tune")
             inspect(file.pk, organization.pk)  # here, not on the queue: the job needs it processed
             file.refresh_from_db()
-        return create_job(organization, {"model": "SmolLM2-135M-Instruct", "training_file": file.public_id, "suffix": "tickets", "seed": 1})
+        base = ensure_embedded_default(BaseModel)
+        return create_job(organization, {"model": base.name, "training_file": file.public_id, "suffix": "tickets", "seed": 1})
