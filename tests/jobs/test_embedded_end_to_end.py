@@ -20,7 +20,7 @@ def test_embedded_model_fine_tuned_with_the_openai_client_beats_the_base(live_se
     for file in (training, validation):
         wait_for(lambda: client.files.retrieve(file.id).status == "processed", timeout=120)
 
-    job = client.fine_tuning.jobs.create(model="SmolLM2-135M-Instruct", training_file=training.id, validation_file=validation.id, suffix="topics")
+    job = client.fine_tuning.jobs.create(model="SmolLM2-135M-Instruct", training_file=training.id, validation_file=validation.id, suffix="topics", seed=42)
     done = wait_for(lambda: (j := client.fine_tuning.jobs.retrieve(job.id)).status in ("succeeded", "failed", "cancelled") and j, timeout=900, every=2)
     assert done.status == "succeeded", done.error
     assert any(e.type == "metrics" for e in client.fine_tuning.jobs.list_events(job.id, limit=50).data)
