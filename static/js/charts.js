@@ -8,7 +8,10 @@ const accent = "#4f46e5";
 const renderers = {
   histogram(canvas) {
     const data = readJSON("histogram-data");
-    const labels = data.counts.map((_, i) => `${data.edges[i]}–${data.edges[i + 1] - 1}`);
+    const labels = data.counts.map((_, i) => {
+      const low = data.edges[i], high = data.edges[i + 1] - 1;
+      return low === high ? `${low}` : `${low}–${high}`;
+    });
     return new Chart(canvas, {
       type: "bar",
       data: { labels, datasets: [{ label: "examples", data: data.counts, backgroundColor: accent }] },
