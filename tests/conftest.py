@@ -78,6 +78,17 @@ def org_b(outsider_b):
     return outsider_b.memberships.get().organization
 
 
+def wait_for(predicate, timeout: float = 120, every: float = 0.2):
+    """Poll until `predicate()` is truthy and return its value (work done by workers)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
 def signed_in(client, user):
     client.force_login(user)
     return client

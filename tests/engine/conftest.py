@@ -5,18 +5,15 @@ on a free port in a thread, driven by the official ``openai`` client."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from openai import OpenAI
 
+from tests.conftest import serve
 from workers.engine.app import create_app
 from workers.engine.config import EngineConfig, local_spec
 from workers.engine.engine import Engine
@@ -64,29 +61,11 @@ def plain_adapter(tiny_base, tmp_path_factory) -> Path:
     return _train_adapter(spec, tmp_path_factory.mktemp("adapter-no"), "no")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def serving(engine: Engine) -> Iterator[str]:
     """Serve ``engine`` with uvicorn in a thread; yields the base URL (``.../v1``)."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the engine did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serve(create_app(engine)) as url:
+        yield f"{url}/v1"
 
 
 EngineFactory = Callable[..., Engine]

@@ -1,21 +1,9 @@
 """Acceptance: the official `openai` client works unchanged against /v1/files."""
-import time
-
 import openai
 import pytest
 
-from tests.conftest import key_client
+from tests.conftest import key_client, wait_for
 from tests.datasets import chat_jsonl
-
-
-def wait_for(predicate, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

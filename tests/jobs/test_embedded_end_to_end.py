@@ -4,8 +4,7 @@ base model cannot know. Minutes on 2 CPU cores."""
 import openai
 import pytest
 
-from tests.conftest import key_client
-from tests.jobs.test_training_end_to_end import wait_for
+from tests.conftest import key_client, wait_for
 from tests.ml.topic_task import write_task
 from tunery.jobs.models import FineTuningJob
 

@@ -4,19 +4,10 @@ import time
 import openai
 import pytest
 
-from tests.conftest import key_client
+from tests.conftest import key_client, wait_for
 from tests.datasets import chat_jsonl
 from tunery.jobs.models import FineTuningJob
 
-
-def wait_for(predicate, timeout: float = 120, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

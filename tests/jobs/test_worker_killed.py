@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.jobs.test_training_end_to_end import wait_for
+from tests.conftest import wait_for
+
 from tunery.jobs import runner
 from tunery.jobs.models import FineTuningJob
 from tunery.jobs.services import requeue_stalled

@@ -31,6 +31,15 @@ class ApiError(exceptions.APIException):
         self.error_code = code
 
 
+class RefusedRequest(Exception):
+    """A workflow (a `services.py`) refusing a request: `message` is for the user, `param`
+    names the field. Web views show it; the API answers it through the handler below."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value", status: int = 400):
+        super().__init__(message)
+        self.message, self.param, self.code, self.status = message, param, code, status
+
+
 class PayloadTooLarge(ApiError):
     def __init__(self, limit: int):
         super().__init__(
@@ -69,6 +78,8 @@ def openai_exception_handler(exc, context) -> Response | None:
         exc = exceptions.PermissionDenied(str(exc) if str(exc) else None)
     elif isinstance(exc, RequestDataTooBig):
         exc = ApiError(str(exc), status_code=413, code="request_too_large")
+    elif isinstance(exc, RefusedRequest):
+        exc = ApiError(exc.message, status_code=exc.status, code=exc.code, param=exc.param)
 
     if isinstance(exc, ApiError):
         body = error_body(str(exc.detail), exc.status_code, code=exc.error_code, param=exc.param)

@@ -15,10 +15,6 @@ from tunery.files.uploads import check_upload_size, limit_uploads
 from tunery.orgs.roles import Scope
 
 
-def _as_api_error(error: services.FileError) -> ApiError:
-    return ApiError(error.message, status_code=error.status, code=error.code, param=error.param)
-
-
 class FileAPIView(OrganizationAPIView):
     model = File
     serializer_class = FileSerializer
@@ -53,10 +49,7 @@ class FileList(FileAPIView):
         purpose = data.get("purpose")
         if not purpose:
             raise ApiError("Missing `purpose`: use 'fine-tune'.", param="purpose", code="missing_purpose")
-        try:
-            file = services.create_upload(request.organization, data["file"], purpose)
-        except services.FileError as error:
-            raise _as_api_error(error)
+        file = services.create_upload(request.organization, data["file"], purpose)
         return Response(FileSerializer(file).data)
 
 
@@ -98,10 +91,7 @@ class FileConvert(FileAPIView):
         source = self.get_object()
         body = ConvertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            target = services.request_conversion(source, body.validated_data["mapping"], body.validated_data.get("system_prompt"))
-        except services.FileError as error:
-            raise _as_api_error(error)
+        target = services.request_conversion(source, body.validated_data["mapping"], body.validated_data.get("system_prompt"))
         return Response(FileSerializer(target).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -114,10 +104,7 @@ class FileTransform(FileAPIView):
         source = self.get_object()
         body = TransformSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            targets = services.request_transform(source, **body.validated_data)
-        except services.FileError as error:
-            raise _as_api_error(error)
+        targets = services.request_transform(source, **body.validated_data)
         return Response({"object": "list", "data": FileSerializer(targets, many=True).data}, status=status.HTTP_202_ACCEPTED)
 
 

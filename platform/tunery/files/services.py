@@ -1,6 +1,7 @@
 """File workflows: upload, inspect (validate and analyse), derive new versions, delete."""
 from django.db import transaction
 
+from tunery.api.errors import RefusedRequest
 from tunery.files.models import File, Purpose, SourceFormat
 from tunery.files.storage import sanitize_filename
 from tunery.public_ids import new_public_id
@@ -15,12 +16,8 @@ FORMAT_BY_EXTENSION = {
 UPLOADABLE_PURPOSES = {Purpose.FINE_TUNE}
 
 
-class FileError(Exception):
-    """A request about files that cannot be honoured; says what and which parameter."""
-
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value", status: int = 400):
-        super().__init__(message)
-        self.message, self.param, self.code, self.status = message, param, code, status
+class FileError(RefusedRequest):
+    """A request about files that cannot be honoured."""
 
 
 def source_format_of(filename: str) -> str:

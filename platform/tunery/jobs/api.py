@@ -14,10 +14,6 @@ from tunery.jobs.serializers import CreateJobRequest, checkpoint_data, event_dat
 from tunery.orgs.roles import Scope
 
 
-def _api_error(error: services.JobError) -> ApiError:
-    return ApiError(error.message, status_code=error.status, code=error.code, param=error.param)
-
-
 class JobAPIView(OrganizationAPIView):
     model = FineTuningJob
     write_scope = Scope.FINE_TUNE
@@ -40,10 +36,7 @@ class JobList(JobAPIView):
     def post(self, request):
         if not isinstance(request.data, dict):
             raise ApiError("The body must be a JSON object.", code="invalid_value")
-        try:
-            job = services.create_job(request.organization, request.data)
-        except services.JobError as error:
-            raise _api_error(error)
+        job = services.create_job(request.organization, request.data)
         return Response(job_data(job))
 
 
@@ -59,10 +52,7 @@ class JobAction(JobAPIView):
     @extend_schema(request=None, responses={200: dict})
     def post(self, request, job_id: str):
         job = self.get_object()
-        try:
-            job = getattr(services, self.action)(job)
-        except services.JobError as error:
-            raise _api_error(error)
+        job = getattr(services, self.action)(job)
         return Response(job_data(job))
 
 

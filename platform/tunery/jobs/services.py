@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tunery.api.errors import RefusedRequest
 from tunery.files.models import File, Purpose, Status as FileStatus
 from tunery.jobs.models import FineTuningJob, JobEvent, JobStatus
 from tunery.jobs.naming import resolve_model
@@ -15,10 +16,8 @@ SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 METADATA_MAX_KEYS = 16
 
 
-class JobError(Exception):
-    def __init__(self, message: str, *, param: str | None = None, code: str = "invalid_value", status: int = 400):
-        super().__init__(message)
-        self.message, self.param, self.code, self.status = message, param, code, status
+class JobError(RefusedRequest):
+    """A request about a job that cannot be honoured."""
 
 
 def _training_file(organization, file_id, param: str) -> File:
