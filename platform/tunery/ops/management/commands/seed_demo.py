@@ -1,11 +1,13 @@
 """Seed the embedded demo: a verified user, their organization, an API key, a dataset and a
-fine-tune of the embedded model (queued; the demo's workers train it).
+fine-tune of the embedded model (queued; the demo's workers train it). With --follow, draw the
+job's progress until it ends and print base vs fine-tuned scores (bin/demo).
 
 Idempotent: running it again reuses what is there and issues a fresh key.
 """
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -17,6 +19,7 @@ from tunery.jobs.catalogue import ensure_embedded_default
 from tunery.jobs.models import BaseModel, FineTuningJob
 from tunery.jobs.services import create_job
 from tunery.ops.demo_data import demo_jsonl
+from tunery.ops.follow import follow_and_report, job_url
 from tunery.orgs.models import Organization
 from tunery.orgs.roles import Scope
 from tunery.orgs.services import create_organization
@@ -29,7 +32,10 @@ DEMO_ORGANIZATION = "Demo"
 class Command(BaseCommand):
     help = "Create (or reuse) the demo user and organization and print how to use them."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--follow", action="store_true", help="follow the fine-tune until it ends (workers must be running)")
+
+    def handle(self, *args, follow: bool, **options):
         with transaction.atomic():
             user, organization = self.demo_owner()
         _, secret = ApiKey.issue(organization, name="demo", scopes=list(Scope.values), created_by=user)
@@ -38,8 +44,14 @@ class Command(BaseCommand):
             f"Demo organization: {organization.name}\n"
             f"Log in: {DEMO_EMAIL} / {DEMO_PASSWORD} (also an operator: /staff/, /admin/)\n"
             f"API key: {secret}\n"
-            f"Fine-tune: {job.public_id} ({job.status}) — watch it at /fine-tuning/{job.public_id}\n"
+            f"Fine-tune: {job.public_id} ({job.status}) — watch it live at {job_url(job)}\n"
         )
+        if not follow:
+            return
+        succeeded = follow_and_report(job, self.stdout)
+        self.stdout.write(f"Log in at {settings.SITE_URL} as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+        if not succeeded:
+            raise CommandError(f"The demo fine-tune {job.public_id} did not succeed.")
 
     def demo_owner(self):
         users = get_user_model().objects
