@@ -147,19 +147,25 @@ def tiny_model_folder(tmp_path_factory):
 
 @pytest.fixture
 def tiny_base(db, tiny_model_folder):
-    return BaseModel.objects.create(
+    from tunery.billing.models import Price
+    from tunery.billing.prices import DEFAULT_PRICES
+
+    base = BaseModel.objects.create(
         name="tiny-llama", source="local", path=str(tiny_model_folder), max_seq_len=256,
         lora_target_modules=["q_proj", "v_proj"],
     )
+    Price.objects.create(base_model=base, **DEFAULT_PRICES["small"])
+    return base
 
 
 @pytest.fixture
 def embedded_base(db):
     """The embedded base model's catalogue row (a migration adds it, but transactional tests
     empty every table when they end)."""
+    from tunery.billing.models import Price
     from tunery.jobs.catalogue import ensure_embedded_default
 
-    return ensure_embedded_default(BaseModel)
+    return ensure_embedded_default(BaseModel, Price)
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "tunery.files",
     "tunery.jobs",
     "tunery.inference",
+    "tunery.billing",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("TUNERY_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "reap-stalled-jobs": {"task": "workers.tasks.jobs.reap_stalled_jobs", "schedule": 30.0},
+    "charge-inference-usage": {"task": "workers.tasks.billing.charge_inference_usage", "schedule": 60.0},
 }
 if os.environ.get("TUNERY_QUEUE_PREFIX"):  # several Tunerys (or test runs) on one Redis
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["TUNERY_QUEUE_PREFIX"]
@@ -255,6 +257,19 @@ TUNERY_ENGINE_TIMEOUT = env_int("TUNERY_ENGINE_TIMEOUT", 300)
 # Requests per minute, per API key and per organization (429 with Retry-After beyond).
 TUNERY_RATE_LIMIT_PER_KEY = env_int("TUNERY_RATE_LIMIT_PER_KEY", 600)
 TUNERY_RATE_LIMIT_PER_ORG = env_int("TUNERY_RATE_LIMIT_PER_ORG", 1200)
+
+# --- billing (DESIGN.md §7) -----------------------------------------------------------
+# Without a secret key billing runs on the ledger alone ("ledger-only mode"): new
+# organizations get the trial credit and owners can add credit without a payment.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: api.stripe.com; tests point it at localstripe
+# Stripe.js must be loaded from Stripe (card data never touches our servers); tests use localstripe's.
+STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+TUNERY_TRIAL_CREDIT = os.environ.get("TUNERY_TRIAL_CREDIT", "0" if STRIPE_SECRET_KEY else "10.00")  # USD, a string: never a float
+# Used for duration estimates until a base model has finished jobs to measure.
+TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND = env_int("TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND", 150)
 
 # --- security (production) ------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -4,6 +4,7 @@ from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
+from tunery.billing import api as billing_api
 from tunery.files import api as files_api
 from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
@@ -18,6 +19,10 @@ api_v1 = [
     path("organization/api_keys/<str:key_id>", ApiKeyDetail.as_view(), name="api-key"),
     path("organization/usage", inference_api.Usage.as_view(), name="usage"),
     path("organization/storage", files_api.StorageUsage.as_view(), name="storage-usage"),
+    path("organization/billing", billing_api.BillingSummary.as_view(), name="billing"),
+    path("organization/billing/ledger", billing_api.LedgerList.as_view(), name="billing-ledger"),
+    path("organization/billing/payment_method", billing_api.PaymentMethod.as_view(), name="billing-payment-method"),
+    path("organization/billing/top_ups", billing_api.TopUps.as_view(), name="billing-top-ups"),
     path("files", files_api.FileList.as_view(), name="files"),
     path("files/<str:file_id>", files_api.FileDetail.as_view(), name="file"),
     path("files/<str:file_id>/content", files_api.FileContent.as_view(), name="file-content"),
@@ -25,6 +30,7 @@ api_v1 = [
     path("files/<str:file_id>/convert", files_api.FileConvert.as_view(), name="file-convert"),
     path("files/<str:file_id>/transform", files_api.FileTransform.as_view(), name="file-transform"),
     path("fine_tuning/jobs", jobs_api.JobList.as_view(), name="jobs"),
+    path("fine_tuning/jobs/estimate", jobs_api.JobEstimate.as_view(), name="job-estimate"),
     path("fine_tuning/jobs/<str:job_id>", jobs_api.JobDetail.as_view(), name="job"),
     path("fine_tuning/jobs/<str:job_id>/cancel", jobs_api.JobAction.as_view(action="cancel"), name="job-cancel"),
     path("fine_tuning/jobs/<str:job_id>/pause", jobs_api.JobAction.as_view(action="pause"), name="job-pause"),
@@ -48,6 +54,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("tunery.apikeys.urls")),
+    path("", include("tunery.billing.urls")),
     path("", include("tunery.files.urls")),
     path("", include("tunery.jobs.urls")),
     path("", include("tunery.inference.urls")),

@@ -24,11 +24,13 @@ ERROR_TYPES = {
 class ApiError(exceptions.APIException):
     """An API error with a stable `code` and, when a field is at fault, its `param`."""
 
-    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None, param: str | None = None):
+    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None, param: str | None = None,
+                 type: str | None = None):
         super().__init__(message, code)
         self.status_code = status_code
         self.param = param
         self.error_code = code
+        self.error_type = type  # when OpenAI uses its own, e.g. "insufficient_quota"
 
 
 class RefusedRequest(Exception):
@@ -47,9 +49,9 @@ class PayloadTooLarge(ApiError):
         )
 
 
-def error_body(message: str, status_code: int, *, code: str | None = None, param: str | None = None) -> dict:
+def error_body(message: str, status_code: int, *, code: str | None = None, param: str | None = None, type: str | None = None) -> dict:
     default_type = "server_error" if status_code >= 500 else "invalid_request_error"
-    error_type = ERROR_TYPES.get(status_code, default_type)
+    error_type = type or ERROR_TYPES.get(status_code, default_type)
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
 
 
@@ -82,7 +84,7 @@ def openai_exception_handler(exc, context) -> Response | None:
         exc = ApiError(exc.message, status_code=exc.status, code=exc.code, param=exc.param)
 
     if isinstance(exc, ApiError):
-        body = error_body(str(exc.detail), exc.status_code, code=exc.error_code, param=exc.param)
+        body = error_body(str(exc.detail), exc.status_code, code=exc.error_code, param=exc.param, type=exc.error_type)
     elif isinstance(exc, exceptions.ValidationError):
         param, message = _first_validation_error(exc.detail)
         body = error_body(f"{param}: {message}" if param else message, 400, param=param, code="invalid_value")

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from tunery.api.errors import ApiError, error_body
 from tunery.api.views import OrganizationAPIView
+from tunery.billing.limits import check_inference_allowed
 from tunery.inference import engine_client, metering, ratelimits
 from tunery.inference.usage import usage_report
 from tunery.inference.validation import validate
@@ -45,11 +46,12 @@ class Completions(OrganizationAPIView):
             raise _not_found(public_model)
         api_key = getattr(request.user, "api_key", None)
         ratelimits.check(request.organization, api_key)
+        check_inference_allowed(request.organization)
         try:
             engine_name = engine_client.ensure_registered(resolved)
         except engine_client.EngineUnavailable as error:
             raise ApiError(f"The inference engine is unavailable: {error}", status_code=503, code="engine_unavailable")
-        meter = dict(organization=request.organization, api_key=api_key, model=public_model, endpoint=self.endpoint, stream=bool(body.get("stream")))
+        meter = dict(organization=request.organization, api_key=api_key, model=public_model, base_model=resolved.base, endpoint=self.endpoint, stream=bool(body.get("stream")))
         upstream = {**body, "model": engine_name}
         if body.get("stream"):
             wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))

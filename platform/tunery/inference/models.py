@@ -9,6 +9,7 @@ class InferenceRequest(TenantModel):
 
     api_key = models.ForeignKey("apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     model = models.CharField(max_length=300)
+    base_model = models.ForeignKey("jobs.BaseModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     endpoint = models.CharField(max_length=20)  # chat.completions, completions
     stream = models.BooleanField(default=False)
     status_code = models.PositiveSmallIntegerField()
@@ -17,7 +18,11 @@ class InferenceRequest(TenantModel):
     latency_ms = models.PositiveIntegerField()
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    charged_at = models.DateTimeField(null=True, blank=True)  # when billing charged it to the ledger
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "created_at"])]
+        indexes = [
+            models.Index(fields=["organization", "created_at"]),
+            models.Index(fields=["created_at"], condition=models.Q(charged_at__isnull=True), name="inference_not_charged"),
+        ]

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from tunery.api.errors import ApiError
 from tunery.api.pagination import cursor_page
 from tunery.api.views import OrganizationAPIView
+from tunery.billing.limits import BillingRefusal, check_job_affordable
 from tunery.inference import engine_client
 from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
@@ -34,10 +35,23 @@ class JobList(JobAPIView):
 
     @extend_schema(operation_id="create_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
     def post(self, request):
-        if not isinstance(request.data, dict):
-            raise ApiError("The body must be a JSON object.", code="invalid_value")
         job = services.create_job(request.organization, request.data)
         return Response(job_data(job))
+
+
+class JobEstimate(JobAPIView):
+    """Tunery: what `POST /v1/fine_tuning/jobs` with the same body would train, cost and take,
+    without starting anything. `affordable` is false (with `refusal`) when it would be refused."""
+
+    @extend_schema(operation_id="estimate_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
+    def post(self, request):
+        estimate = services.check_request(request.organization, request.data).estimate
+        refusal = None
+        try:
+            check_job_affordable(request.organization, estimate.amount)
+        except BillingRefusal as error:
+            refusal = {"code": error.code, "message": error.message}
+        return Response({**estimate.to_dict(), "affordable": refusal is None, "refusal": refusal})
 
 
 class JobDetail(JobAPIView):

@@ -1,9 +1,9 @@
 """The catalogue's one built-in entry: the embedded base model, which works offline."""
 
 
-def ensure_embedded_default(base_model_class):
-    """Create the embedded default's row if missing (used by a data migration, so it takes the
-    model class: the migration's historical one, or the real one)."""
+def ensure_embedded_default(base_model_class, price_class=None):
+    """Create the embedded default's row if missing, and with `price_class` its first price
+    (used by data migrations, so it takes model classes: historical ones, or the real ones)."""
     from workers.ml.base_models import EMBEDDED_DEFAULT
 
     row, _ = base_model_class.objects.get_or_create(
@@ -16,4 +16,8 @@ def ensure_embedded_default(base_model_class):
             "price_class": EMBEDDED_DEFAULT.price_class,
         },
     )
+    if price_class is not None and not price_class.objects.filter(base_model=row).exists():
+        from tunery.billing.prices import DEFAULT_PRICES
+
+        price_class.objects.create(base_model=row, **DEFAULT_PRICES[row.price_class])
     return row

@@ -74,6 +74,9 @@ class FineTuningJob(TenantModel):
     metadata = models.JSONField(default=dict, blank=True)
     hyperparameters = models.JSONField(default=dict, blank=True, help_text="As requested (numbers or 'auto').")
     resolved_hyperparameters = models.JSONField(null=True, blank=True)
+    price = models.ForeignKey("billing.Price", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                              help_text="The price quoted when the job was created; it is charged at this price.")
+    estimated_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
 
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.VALIDATING_FILES)
     error = models.JSONField(null=True, blank=True)  # {"code", "message", "param"}

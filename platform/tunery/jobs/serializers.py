@@ -42,6 +42,7 @@ def job_data(job: FineTuningJob) -> dict:
         "lora_hyperparameters": tunery_hyperparameters,
         "progress": {"step": job.step, "total_steps": job.total_steps, "fraction": round(job.progress, 4), "eta_seconds": job.eta_seconds},
         "evaluation": job.evaluation,
+        "estimated_cost": str(job.estimated_cost) if job.estimated_cost is not None else None,
     }
 
 

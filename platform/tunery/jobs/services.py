@@ -1,15 +1,20 @@
 """Job workflows: create (checks, then validating_files → queued), cancel, pause, resume, events."""
 import os
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from tunery.api.errors import RefusedRequest
+from tunery.billing import ledger
+from tunery.billing.estimates import JobEstimate, estimate_job
+from tunery.billing.limits import after_spend, check_job_affordable
+from tunery.billing.money import display
 from tunery.files.models import File, Purpose, Status as FileStatus
-from tunery.jobs.models import FineTuningJob, JobEvent, JobStatus
-from tunery.jobs.naming import resolve_model
+from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobEvent, JobStatus
+from tunery.jobs.naming import ResolvedModel, resolve_model
 from tunery.orgs.tenancy import scoped
 
 SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -55,7 +60,25 @@ def hyperparameters_of(data: dict) -> dict:
     return data.get("hyperparameters") or {}
 
 
-def create_job(organization, data: dict) -> FineTuningJob:
+@dataclass
+class JobRequest:
+    """A create-job request that passed every check, with what it will cost."""
+
+    resolved: ResolvedModel
+    training_file: File
+    validation_file: File | None
+    suffix: str
+    seed: int | None
+    metadata: dict
+    hyperparameters: dict
+    estimate: JobEstimate
+
+
+def check_request(organization, data: dict) -> JobRequest:
+    """Everything about a new job that can be checked before it exists; the estimate (trained
+    tokens, price, duration) is what the form and `POST /v1/fine_tuning/jobs/estimate` show."""
+    if not isinstance(data, dict):
+        raise JobError("The body must be a JSON object.")
     resolved = resolve_model(organization, data.get("model"))
     if resolved is None:
         raise JobError(f"The model {data.get('model')!r} does not exist or you do not have access to it.", param="model", code="model_not_found", status=404 if data.get("model") else 400)
@@ -72,33 +95,51 @@ def create_job(organization, data: dict) -> FineTuningJob:
     hyperparameters = hyperparameters_of(data)
     if not isinstance(hyperparameters, dict):
         raise JobError("hyperparameters must be an object.", param="hyperparameters")
-    _check_hyperparameters(hyperparameters, training_file, resolved.base)
+    n_epochs = _check_hyperparameters(hyperparameters, training_file, resolved.base).n_epochs
+    return JobRequest(
+        resolved=resolved, training_file=training_file, validation_file=validation_file, suffix=suffix, seed=seed,
+        metadata=_check_metadata(data.get("metadata")), hyperparameters=hyperparameters,
+        estimate=estimate_job(resolved.base, training_file, n_epochs),
+    )
 
+
+def create_job(organization, data: dict) -> FineTuningJob:
+    checked = check_request(organization, data)
+    estimate = checked.estimate
     with transaction.atomic():
+        # Locked until commit: a concurrent job of this organization waits here, then sees this hold.
+        ledger.locked_account(organization)
+        check_job_affordable(organization, estimate.amount)
         job = FineTuningJob.objects.create(
             organization=organization,
-            base_model=resolved.base,
+            base_model=checked.resolved.base,
             model=data["model"],
-            parent=resolved.job,
-            training_file=training_file,
-            validation_file=validation_file,
-            suffix=suffix,
-            seed=seed if seed is not None else int.from_bytes(os.urandom(3), "big"),
-            metadata=_check_metadata(data.get("metadata")),
-            hyperparameters=hyperparameters,
+            parent=checked.resolved.job,
+            training_file=checked.training_file,
+            validation_file=checked.validation_file,
+            suffix=checked.suffix,
+            seed=checked.seed if checked.seed is not None else int.from_bytes(os.urandom(3), "big"),
+            metadata=checked.metadata,
+            hyperparameters=checked.hyperparameters,
+            price=estimate.price,
+            estimated_cost=estimate.amount,
         )
-        add_event(job, f"Created fine-tuning job {job.public_id}.")
+        if estimate.price is not None:
+            ledger.hold_for_job(job, estimate.amount, estimate.trained_tokens)
+        add_event(job, f"Created fine-tuning job {job.public_id}: about {estimate.trained_tokens:,} tokens to train, "
+                       f"estimated {display(estimate.amount)}.")
         transaction.on_commit(lambda: enqueue_preparation(job))
+    transaction.on_commit(lambda: after_spend(organization))
     return job
 
 
-def _check_hyperparameters(raw: dict, training_file: File, base) -> None:
+def _check_hyperparameters(raw: dict, training_file: File, base):
     """Refuse bad values now, with the field named, rather than failing the job later."""
     from workers.ml.errors import TrainingError
     from workers.ml.hyperparameters import resolve_hyperparameters
 
     try:
-        resolve_hyperparameters(raw, training_file.n_examples or 1, base.spec())
+        return resolve_hyperparameters(raw, training_file.n_examples or 1, base.spec())
     except TrainingError as error:
         raise JobError(error.message, param=error.param, code=error.code)
 
@@ -125,9 +166,12 @@ def transition(job: FineTuningJob, from_statuses, to_status: str, **fields) -> b
     redelivered task or a racing request never applies a change twice."""
     if isinstance(from_statuses, str):
         from_statuses = [from_statuses]
-    updated = FineTuningJob.objects.filter(pk=job.pk, status__in=from_statuses).update(status=to_status, **fields)
-    if updated:
-        job.refresh_from_db()
+    with transaction.atomic():
+        updated = FineTuningJob.objects.filter(pk=job.pk, status__in=from_statuses).update(status=to_status, **fields)
+        if updated:
+            job.refresh_from_db()
+            if to_status in FINAL_STATUSES:
+                ledger.settle_job(job)
     return bool(updated)
 
 

@@ -1,0 +1,74 @@
+"""What a job will cost and how long it will take, before it starts: the training file's
+tokens × epochs ("auto" resolved the way training resolves it) at the base model's price."""
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import F, Sum
+
+from tunery.billing.models import Price
+from tunery.billing.money import cost, display
+from tunery.billing.prices import current_price
+
+
+@dataclass
+class JobEstimate:
+    tokens_per_epoch: int
+    n_epochs: int
+    price: Price | None
+    tokens_per_second: float
+    throughput_from_history: bool
+
+    @property
+    def trained_tokens(self) -> int:
+        return self.tokens_per_epoch * self.n_epochs
+
+    @property
+    def amount(self) -> Decimal:
+        return cost(self.trained_tokens, self.price.training_per_million) if self.price else Decimal(0)
+
+    @property
+    def seconds(self) -> float:
+        return self.trained_tokens / self.tokens_per_second
+
+    def to_dict(self) -> dict:
+        return {
+            "object": "fine_tuning.job.estimate",
+            "trained_tokens": self.trained_tokens,
+            "tokens_per_epoch": self.tokens_per_epoch,
+            "n_epochs": self.n_epochs,
+            "price_per_million_tokens": str(self.price.training_per_million) if self.price else None,
+            "estimated_cost": str(self.amount),
+            "estimated_cost_display": display(self.amount),
+            "currency": "usd",
+            "estimated_seconds": round(self.seconds),
+            "duration_basis": "recent jobs on this base model" if self.throughput_from_history else "default throughput (no finished jobs on this base model yet)",
+        }
+
+
+def estimate_job(base_model, training_file, n_epochs: int) -> JobEstimate:
+    stats = (training_file.report or {}).get("stats", {})
+    tokens_per_epoch = int(stats.get("total_tokens") or 0)
+    measured = training_throughput(base_model)
+    return JobEstimate(
+        tokens_per_epoch=tokens_per_epoch,
+        n_epochs=n_epochs,
+        price=current_price(base_model),
+        tokens_per_second=measured or settings.TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND,
+        throughput_from_history=measured is not None,
+    )
+
+
+def training_throughput(base_model, recent: int = 20) -> float | None:
+    """Tokens per second over the last finished jobs on this base model (wall time from start
+    to finish, so evaluation and checkpointing are included, as the user waits for them)."""
+    from tunery.jobs.models import FineTuningJob, JobStatus
+
+    jobs = (
+        FineTuningJob.objects.filter(base_model=base_model, status=JobStatus.SUCCEEDED, trained_tokens__gt=0, started_at__isnull=False)
+        .order_by("-finished_at")[:recent]
+    )
+    totals = FineTuningJob.objects.filter(pk__in=jobs.values("pk")).aggregate(tokens=Sum("trained_tokens"), time=Sum(F("finished_at") - F("started_at")))
+    if not totals["tokens"] or not totals["time"] or totals["time"].total_seconds() <= 0:
+        return None
+    return totals["tokens"] / totals["time"].total_seconds()

@@ -1,0 +1,157 @@
+"""Stripe as the payment rail: one Customer per organization, a saved card, and top-ups as
+confirmed off-session PaymentIntents. A top-up is credited when Stripe says it succeeded —
+in the confirming reply or in the webhook, whichever comes first, and only once (the ledger
+allows one credit per Payment). Without Stripe keys there is no rail: ledger-only mode."""
+import logging
+import uuid
+from decimal import Decimal
+
+import stripe
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from tunery.api.errors import RefusedRequest
+from tunery.billing import ledger
+from tunery.billing.models import BillingAccount, EntryKind, Payment, PaymentStatus
+from tunery.billing.money import display, from_cents, to_cents
+
+logger = logging.getLogger(__name__)
+MIN_TOP_UP = Decimal("5.00")
+MAX_TOP_UP = Decimal("10000.00")
+
+
+class PaymentRefused(RefusedRequest):
+    """A top-up or card that Stripe (or our limits) refused."""
+
+
+def stripe_enabled() -> bool:
+    return bool(settings.STRIPE_SECRET_KEY)
+
+
+def client() -> stripe.StripeClient:
+    base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else {}
+    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
+
+
+def ensure_customer(account: BillingAccount) -> str:
+    if not account.stripe_customer_id:
+        organization = account.organization
+        customer = client().v1.customers.create(
+            {"name": organization.name, "metadata": {"organization": organization.public_id}},
+            {"idempotency_key": f"customer-{organization.public_id}"},  # one Customer even if two requests race
+        )
+        BillingAccount.objects.filter(pk=account.pk, stripe_customer_id="").update(stripe_customer_id=customer.id)
+        account.refresh_from_db()
+    return account.stripe_customer_id
+
+
+def set_payment_method(organization, payment_method_id: str) -> BillingAccount:
+    """Attach a card (a PaymentMethod made by Stripe.js in the browser) and make it the default."""
+    _require_stripe()
+    if not isinstance(payment_method_id, str) or not payment_method_id.startswith("pm_"):
+        raise PaymentRefused("payment_method must be a Stripe PaymentMethod id (pm_...).", param="payment_method")
+    account = ledger.account_for(organization)
+    customer = ensure_customer(account)
+    stripe_api = client().v1
+    try:
+        method = stripe_api.payment_methods.attach(payment_method_id, {"customer": customer})
+        stripe_api.customers.update(customer, {"invoice_settings": {"default_payment_method": method.id}})
+    except stripe.CardError as error:
+        raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
+    except stripe.InvalidRequestError as error:
+        raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
+    card = method.card
+    BillingAccount.objects.filter(pk=account.pk).update(
+        stripe_payment_method_id=method.id, card_brand=card.brand, card_last4=card.last4, card_exp=f"{card.exp_month:02d}/{card.exp_year}",
+    )
+    account.refresh_from_db()
+    return account
+
+
+def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str = "") -> Payment | None:
+    """Charge the saved card `amount` dollars. In ledger-only mode the credit is simply added
+    (there is no money to collect) and None is returned."""
+    if amount is None or not MIN_TOP_UP <= amount <= MAX_TOP_UP:
+        raise PaymentRefused(f"A top-up is between {display(MIN_TOP_UP)} and {display(MAX_TOP_UP)}, in dollars and cents.", param="amount")
+    if not stripe_enabled():
+        ledger.credit(organization, EntryKind.TOP_UP, amount, "Top-up (ledger-only mode: no payment collected)", created_by=actor)
+        return None
+    account = ledger.account_for(organization)
+    if not account.has_card:
+        raise PaymentRefused("Add a card first.", param="payment_method", code="no_payment_method")
+    params = {
+        "amount": to_cents(amount), "currency": "usd", "customer": ensure_customer(account), "payment_method": account.stripe_payment_method_id,
+        "off_session": True, "confirm": True, "description": f"Tunery credit for {organization.name}",
+        "metadata": {"organization": organization.public_id, "automatic": "1" if automatic else "0"},
+    }
+    card = f"{account.card_brand} •••• {account.card_last4}"
+    try:
+        intent = client().v1.payment_intents.create(params, {"idempotency_key": f"top-up-{uuid.uuid4()}"})
+    except stripe.CardError as error:
+        intent = _intent_of(error)
+        if intent is None:
+            raise PaymentRefused(f"The payment was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
+        payment = record_intent(intent, card=card, automatic=automatic)
+        raise PaymentRefused(f"The payment was declined: {payment.failure_message}", param="payment_method", code="card_declined", status=402)
+    return record_intent(intent, card=card, automatic=automatic)
+
+
+def _intent_of(error: stripe.StripeError):
+    """The PaymentIntent a decline refers to (Stripe includes it in the error body)."""
+    intent = (error.json_body or {}).get("error", {}).get("payment_intent")
+    if isinstance(intent, dict) and intent.get("id"):
+        return intent
+    try:
+        return client().v1.payment_intents.retrieve(intent) if isinstance(intent, str) else None
+    except stripe.StripeError:
+        return None
+
+
+def record_intent(intent, *, card: str = "", automatic: bool | None = None) -> Payment:
+    """Bring our Payment in line with a PaymentIntent (from an API reply or a webhook),
+    crediting the ledger the first time it is seen succeeded. Status only moves forward:
+    a late `payment_failed` never undoes a success, whatever order events arrive in."""
+    from tunery.orgs.models import Organization
+
+    organization = Organization.objects.get(public_id=intent["metadata"]["organization"])
+    status = _status_of(intent)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                payment, _ = Payment.objects.select_for_update().get_or_create(
+                    stripe_payment_intent_id=intent["id"],
+                    defaults={"organization": organization, "amount": from_cents(intent["amount"]), "currency": intent["currency"],
+                              "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card},
+                )
+        except IntegrityError:  # created by the webhook at the same moment
+            payment = Payment.objects.select_for_update().get(stripe_payment_intent_id=intent["id"])
+        if payment.status != PaymentStatus.SUCCEEDED:
+            payment.status = status
+            error = intent.get("last_payment_error") or {}
+            payment.failure_message = (error.get("message") or error.get("code") or "declined")[:300] if status == PaymentStatus.FAILED else ""
+            payment.receipt_url = _receipt_url(intent) or payment.receipt_url
+            payment.save()
+        if payment.status == PaymentStatus.SUCCEEDED and not payment.ledger_entries.exists():
+            ledger.credit(organization, EntryKind.TOP_UP, payment.amount,
+                          f"Top-up{' (auto-recharge)' if payment.automatic else ''}: {payment.card or 'card'}", payment=payment)
+    return payment
+
+
+def _status_of(intent) -> str:
+    if intent["status"] == "succeeded":
+        return PaymentStatus.SUCCEEDED
+    if intent["status"] == "requires_action":
+        return PaymentStatus.REQUIRES_ACTION
+    if intent.get("last_payment_error") or intent["status"] in ("requires_payment_method", "canceled"):
+        return PaymentStatus.FAILED
+    return PaymentStatus.PROCESSING
+
+
+def _receipt_url(intent) -> str:
+    charge = intent.get("latest_charge")
+    return (charge.get("receipt_url") or "") if isinstance(charge, dict) else ""
+
+
+def _require_stripe() -> None:
+    if not stripe_enabled():
+        raise PaymentRefused("Payments are not configured on this server (ledger-only mode).", code="payments_disabled", status=409)

@@ -1,0 +1,138 @@
+"""The billing page (balance, spend chart, ledger, receipts, card, top-up, limits), its CSV
+export and receipts, and the operators' revenue view."""
+import csv
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db.models import Count, Q, Sum
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tunery.api.errors import ApiError, RefusedRequest
+from tunery.billing import payments
+from tunery.billing.api import update_settings
+from tunery.billing.models import EntryKind, LedgerEntry, Payment, PaymentStatus
+from tunery.billing.money import parse_usd
+from tunery.billing.summary import billing_summary, spend_by_day_and_model
+from tunery.orgs.access import member_required
+from tunery.orgs.roles import Scope
+from tunery.orgs.tenancy import get_for_member, scoped
+
+
+@member_required()
+def billing_page(request):
+    organization = request.organization
+    return render(request, "billing/page.html", {
+        "summary": billing_summary(organization),
+        "chart": spend_by_day_and_model(organization),
+        "entries": scoped(LedgerEntry, organization).select_related("job", "usage_period", "payment")[:50],
+        "payments": scoped(Payment, organization)[:20],
+        "can_manage": Scope.ADMIN in request.membership.scopes,
+        "stripe_enabled": payments.stripe_enabled(),
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    })
+
+
+def _refused(request, error) -> None:
+    messages.error(request, error.message if isinstance(error, RefusedRequest) else str(error.detail))
+
+
+@member_required(Scope.ADMIN)
+@require_POST
+def top_up(request):
+    amount = parse_usd(request.POST.get("amount", ""))
+    try:
+        payment = payments.top_up(request.organization, amount, actor=request.user.get_username())
+    except RefusedRequest as error:
+        _refused(request, error)
+        return redirect("billing:page")
+    if payment is None:
+        messages.success(request, f"Added ${amount} of credit (ledger-only mode: no payment was collected).")
+    elif payment.status == PaymentStatus.SUCCEEDED:
+        messages.success(request, f"Payment of ${payment.amount} succeeded: your credit is topped up.")
+    else:
+        messages.warning(request, f"The payment of ${payment.amount} is {payment.status.replace('_', ' ')}; credit is added when it succeeds.")
+    return redirect("billing:page")
+
+
+@member_required(Scope.ADMIN)
+@require_POST
+def payment_method(request):
+    try:
+        account = payments.set_payment_method(request.organization, request.POST.get("payment_method", ""))
+    except RefusedRequest as error:
+        _refused(request, error)
+    else:
+        messages.success(request, f"Saved {account.card_brand} •••• {account.card_last4} for payments.")
+    return redirect("billing:page")
+
+
+@member_required(Scope.ADMIN)
+@require_POST
+def save_settings(request):
+    data = {"monthly_spend_limit": request.POST.get("monthly_spend_limit", "").strip()}
+    if "auto_recharge_threshold" in request.POST:
+        data["auto_recharge"] = {
+            "enabled": request.POST.get("auto_recharge") == "on",
+            "threshold": request.POST.get("auto_recharge_threshold", "").strip(),
+            "amount": request.POST.get("auto_recharge_amount", "").strip(),
+        }
+    try:
+        update_settings(request.organization, data)
+    except ApiError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, "Billing settings saved.")
+    return redirect("billing:page")
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@member_required()
+def ledger_csv(request):
+    """The whole ledger, streamed (an organization's ledger grows without bound)."""
+    entries = scoped(LedgerEntry, request.organization).select_related("job", "usage_period", "payment").order_by("created_at", "pk")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(["id", "created_at", "kind", "amount_usd", "description", "fine_tuning_job", "usage_model", "usage_day", "payment", "tokens"])
+        for e in entries.iterator(chunk_size=2000):
+            yield writer.writerow([
+                e.public_id, e.created_at.isoformat(), e.kind, e.amount, e.description, e.job.public_id if e.job_id else "",
+                e.usage_period.model if e.usage_period_id else "", e.usage_period.day if e.usage_period_id else "",
+                e.payment.public_id if e.payment_id else "", e.tokens if e.tokens is not None else "",
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="tunery-ledger-{request.organization.slug}.csv"'
+    return response
+
+
+@member_required()
+def receipt(request, payment_id: str):
+    return render(request, "billing/receipt.html", {"payment": get_for_member(request, Payment, payment_id)})
+
+
+@staff_member_required
+def staff_revenue(request):
+    """Operators: what each organization paid and was charged, and failed payments."""
+    by_org = (
+        LedgerEntry.objects.values("organization__name", "organization__slug")
+        .annotate(
+            paid=Sum("amount", filter=Q(kind=EntryKind.TOP_UP, payment__isnull=False)),
+            credited=Sum("amount", filter=Q(kind__in=[EntryKind.TRIAL, EntryKind.ADJUSTMENT, EntryKind.REFUND]) | Q(kind=EntryKind.TOP_UP, payment__isnull=True)),
+            fine_tuning=Sum("amount", filter=Q(kind=EntryKind.JOB_CHARGE)),
+            inference=Sum("amount", filter=Q(kind=EntryKind.USAGE_CHARGE)),
+            balance=Sum("amount"),
+            entries=Count("pk"),
+        )
+        .order_by("organization__name")
+    )
+    failed = Payment.objects.filter(status=PaymentStatus.FAILED).select_related("organization")[:50]
+    return render(request, "billing/staff_revenue.html", {"rows": by_org, "failed": failed})
