@@ -3,7 +3,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # platform/ is a source root
-sys.path.insert(1, str(Path(__file__).resolve().parents[2]))  # the repo root, for workers/
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunery.settings")
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
