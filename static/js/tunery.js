@@ -13,3 +13,11 @@ document.addEventListener("click", async (event) => {
   await navigator.clipboard.writeText(text);
   button.textContent = "Copied";
 });
+// Mark the navigation link of the section this page belongs to.
+document.addEventListener("DOMContentLoaded", () => {
+  const links = [...document.querySelectorAll(".nav a[href^='/']")];
+  const path = window.location.pathname;
+  const match = (href) => href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
+  const current = links.filter((a) => match(a.getAttribute("href"))).sort((a, b) => b.getAttribute("href").length - a.getAttribute("href").length)[0];
+  if (current) current.setAttribute("aria-current", "page");
+});

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -18,3 +20,14 @@ def wait_for(browser, css: str, timeout: float = 60, text: str | None = None):
     if text is not None:
         wait.until(expected_conditions.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
     return wait.until(expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+
+
+def screenshot(browser, name: str) -> Path:
+    """Save what the browser shows under var/test-artifacts/ (kept after the run, not in git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    browser.save_screenshot(str(path))
+    return path

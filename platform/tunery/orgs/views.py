@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from tunery.orgs import services
 from tunery.orgs.access import member_required
+from tunery.orgs.dashboard import dashboard
 from tunery.orgs.forms import InviteForm, OrganizationForm, RoleForm
 from tunery.orgs.middleware import SESSION_KEY
 from tunery.orgs.models import Invitation, Membership
@@ -15,7 +16,7 @@ from tunery.orgs.roles import Role, Scope
 
 @member_required()
 def home(request):
-    return render(request, "orgs/home.html")
+    return render(request, "orgs/home.html", dashboard(request.organization))
 
 
 @login_required
