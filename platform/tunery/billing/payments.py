@@ -18,6 +18,7 @@ from tunery.billing.money import display, from_cents, to_cents
 logger = logging.getLogger(__name__)
 MIN_TOP_UP = Decimal("5.00")
 MAX_TOP_UP = Decimal("10000.00")
+DECLINE_CODES = {"card_declined", "expired_card", "incorrect_cvc", "incorrect_number", "insufficient_funds", "processing_error", "authentication_required"}
 
 
 class PaymentRefused(RefusedRequest):
@@ -51,15 +52,17 @@ def set_payment_method(organization, payment_method_id: str) -> BillingAccount:
     if not isinstance(payment_method_id, str) or not payment_method_id.startswith("pm_"):
         raise PaymentRefused("payment_method must be a Stripe PaymentMethod id (pm_...).", param="payment_method")
     account = ledger.account_for(organization)
-    customer = ensure_customer(account)
     stripe_api = client().v1
     try:
+        customer = ensure_customer(account)
         method = stripe_api.payment_methods.attach(payment_method_id, {"customer": customer})
         stripe_api.customers.update(customer, {"invoice_settings": {"default_payment_method": method.id}})
-    except stripe.CardError as error:
-        raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
-    except stripe.InvalidRequestError as error:
-        raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
+    except stripe.StripeError as error:
+        if _is_decline(error):
+            raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
+        if isinstance(error, stripe.InvalidRequestError):
+            raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
+        raise _unavailable(error)
     card = method.card
     BillingAccount.objects.filter(pk=account.pk).update(
         stripe_payment_method_id=method.id, card_brand=card.brand, card_last4=card.last4, card_exp=f"{card.exp_month:02d}/{card.exp_year}",
@@ -80,20 +83,34 @@ def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str
     if not account.has_card:
         raise PaymentRefused("Add a card first.", param="payment_method", code="no_payment_method")
     params = {
-        "amount": to_cents(amount), "currency": "usd", "customer": ensure_customer(account), "payment_method": account.stripe_payment_method_id,
-        "off_session": True, "confirm": True, "description": f"Tunery credit for {organization.name}",
+        "amount": to_cents(amount), "currency": "usd", "customer": account.stripe_customer_id, "payment_method": account.stripe_payment_method_id,
+        "off_session": True, "confirm": True,
         "metadata": {"organization": organization.public_id, "automatic": "1" if automatic else "0"},
     }
     card = f"{account.card_brand} •••• {account.card_last4}"
     try:
         intent = client().v1.payment_intents.create(params, {"idempotency_key": f"top-up-{uuid.uuid4()}"})
-    except stripe.CardError as error:
+    except stripe.StripeError as error:
+        if not _is_decline(error):
+            raise _unavailable(error)
+        # Stripe names the declined PaymentIntent in the error; record it now. (Either way its
+        # payment_intent.payment_failed webhook records it too.)
         intent = _intent_of(error)
-        if intent is None:
-            raise PaymentRefused(f"The payment was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
-        payment = record_intent(intent, card=card, automatic=automatic)
-        raise PaymentRefused(f"The payment was declined: {payment.failure_message}", param="payment_method", code="card_declined", status=402)
+        reason = error.user_message or str(error)
+        if intent is not None:
+            reason = record_intent(intent, card=card, automatic=automatic).failure_message or reason
+        raise PaymentRefused(f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402)
     return record_intent(intent, card=card, automatic=automatic)
+
+
+def _is_decline(error: stripe.StripeError) -> bool:
+    return isinstance(error, stripe.CardError) or error.code in DECLINE_CODES
+
+
+def _unavailable(error: stripe.StripeError) -> PaymentRefused:
+    logger.warning("stripe error: %s", error)
+    return PaymentRefused(f"The payment provider could not be reached or refused the request ({error.user_message or error}); nothing was charged. Try again later.",
+                          code="payment_provider_error", status=502)
 
 
 def _intent_of(error: stripe.StripeError):
@@ -113,6 +130,7 @@ def record_intent(intent, *, card: str = "", automatic: bool | None = None) -> P
     a late `payment_failed` never undoes a success, whatever order events arrive in."""
     from tunery.orgs.models import Organization
 
+    intent = intent.to_dict() if isinstance(intent, stripe.StripeObject) else intent
     organization = Organization.objects.get(public_id=intent["metadata"]["organization"])
     status = _status_of(intent)
     with transaction.atomic():
