@@ -27,6 +27,9 @@ PASSWORD = "a long test passphrase"
 # cached values from leaking in (caches are built lazily, after this line).
 RUN_ID = f"test-{uuid.uuid4().hex[:12]}"
 settings.CACHES["default"]["KEY_PREFIX"] = RUN_ID
+# Requests served in other threads (uvicorn under `serve`) close their connection when they
+# end, so none is left open when the test database is dropped.
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Likewise for Celery's queues when the broker is Redis (read when the app first connects);
 # the environment carries it to worker subprocesses.
 os.environ["TUNERY_QUEUE_PREFIX"] = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = RUN_ID + ":"

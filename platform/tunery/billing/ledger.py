@@ -49,6 +49,7 @@ def held(organization) -> Decimal:
 def credit(organization, kind: str, amount: Decimal, description: str, **links) -> LedgerEntry:
     if amount <= 0:
         raise ValueError("a credit is a positive amount")
+    account_for(organization)  # the trial credit comes first
     return LedgerEntry.objects.create(organization=organization, kind=kind, amount=usd(amount), description=description, **links)
 
 

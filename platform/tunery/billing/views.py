@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tunery.api.errors import ApiError, RefusedRequest
-from tunery.billing import payments
+from tunery.billing import ledger, payments
 from tunery.billing.api import update_settings
 from tunery.billing.models import EntryKind, LedgerEntry, Payment, PaymentStatus
 from tunery.billing.money import parse_usd
@@ -97,6 +97,7 @@ class _Echo:
 @member_required()
 def ledger_csv(request):
     """The whole ledger, streamed (an organization's ledger grows without bound)."""
+    ledger.account_for(request.organization)  # the trial credit is the first line
     entries = scoped(LedgerEntry, request.organization).select_related("job", "usage_period", "payment").order_by("created_at", "pk")
     writer = csv.writer(_Echo())
 
