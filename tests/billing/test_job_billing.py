@@ -111,3 +111,27 @@ def test_the_job_event_log_and_api_show_the_estimate(api_a, tiny_base, training_
     body = api_a.get(f"/v1/fine_tuning/jobs/{job.public_id}").json()
     assert Decimal(body["estimated_cost"]) == job.estimated_cost > 0
     assert job.events.filter(message__contains="estimated $").exists()
+
+
+def test_the_create_form_shows_the_estimate_and_refuses_what_the_balance_cannot_cover(client, owner_a, org_a, tiny_base, training_file_a):
+    client.force_login(owner_a)
+    form = {"model": "tiny-llama", "training_file": training_file_a.public_id, "n_epochs": "2"}
+    fragment = client.post("/fine-tuning/estimate", form).content.decode()
+    tokens = training_file_a.report["stats"]["total_tokens"] * 2
+    assert f"{tokens:,} tokens" in fragment and "× 2 epochs" in fragment and "per 1M tokens" in fragment
+
+    set_balance(org_a, "0")
+    assert "balance is $0.00" in client.post("/fine-tuning/estimate", form).content.decode()
+    reply = client.post("/fine-tuning/new", form)
+    assert reply.status_code == 400 and "Top up on the billing page" in reply.content.decode()
+    assert not FineTuningJob.objects.exists()
+
+
+def test_the_job_page_shows_estimate_and_charge(client, owner_a, succeeded_job):
+    from tunery.billing.money import display
+
+    client.force_login(owner_a)
+    page = client.get(f"/fine-tuning/{succeeded_job.public_id}").content.decode()
+    charged = -LedgerEntry.objects.get(job=succeeded_job, kind=EntryKind.JOB_CHARGE).amount
+    assert f"Estimated {display(succeeded_job.estimated_cost)}" in page
+    assert f"charged {display(charged)} for {succeeded_job.trained_tokens:,} trained tokens" in page

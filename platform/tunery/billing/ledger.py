@@ -87,6 +87,14 @@ def settle_job(job) -> None:
     transaction.on_commit(lambda: _after_debit(job.organization))
 
 
+def job_charge(job) -> Decimal | None:
+    """What a settled job was charged (positive), or None while it is not settled."""
+    if not LedgerEntry.objects.filter(job=job, kind=EntryKind.RELEASE).exists():
+        return None
+    charge = LedgerEntry.objects.filter(job=job, kind=EntryKind.JOB_CHARGE).values_list("amount", flat=True).first()
+    return -charge if charge is not None else Decimal(0)
+
+
 def _after_debit(organization) -> None:
     from tunery.billing.limits import after_spend
 

@@ -3,6 +3,9 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from tunery.api.errors import RefusedRequest
+from tunery.billing.ledger import job_charge
+from tunery.billing.limits import check_job_affordable
 from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
 from tunery.jobs.forms import JobForm
@@ -27,13 +30,28 @@ def create(request):
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(request.organization, form.request_body())
-        except services.JobError as error:
+        except RefusedRequest as error:  # bad values, or more than the balance or spend limit allow
             field = (error.param or "").split(".")[-1]
-            form.add_error(field if field in form.fields else None, error.message)
+            form.add_error(field if field in form.fields and error.status != 402 else None, error.message)
         else:
             messages.success(request, f"Started {job.public_id}.")
             return redirect("jobs:detail", job.public_id)
     return render(request, "jobs/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@member_required(Scope.FINE_TUNE)
+@require_POST
+def estimate(request):
+    """The create form's live estimate (htmx): tokens, price and duration, or why not."""
+    form = JobForm(request.POST, organization=request.organization)
+    context = {}
+    if form.is_valid():
+        try:
+            context["estimate"] = services.check_request(request.organization, form.request_body()).estimate
+            check_job_affordable(request.organization, context["estimate"].amount)
+        except RefusedRequest as error:
+            context["refusal"] = error.message
+    return render(request, "jobs/_estimate.html", context)
 
 
 @member_required()
@@ -46,6 +64,7 @@ def detail(request, job_id: str):
         "events": job.events.filter(type="message")[:50],
         "checkpoints": job.checkpoints.all(),
         "can_write": Scope.FINE_TUNE in request.membership.scopes,
+        "charged": job_charge(job),
     })
 
 

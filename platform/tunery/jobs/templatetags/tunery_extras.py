@@ -44,3 +44,16 @@ def confusion_matrix(matrix: dict | None):
 @register.filter
 def split(value: str) -> list[str]:
     return value.split()
+
+
+@register.filter
+def duration(seconds) -> str:
+    """45 s, 12 min, 3 h 20 min."""
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds // 3600} h {round(seconds % 3600 / 60)} min"
