@@ -72,3 +72,10 @@ def test_operators_see_revenue_and_failed_payments(client, owner_a, org_a, org_b
     page = signed_in(client, staff).get("/staff/billing").content.decode()
     assert "Org A" in page and "$20.00" in page
     assert "pi_failed" in page and "Your card was declined." in page
+
+
+def test_the_dashboard_shows_balance_and_spend(client, owner_a, org_a):
+    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.75"), description="usage")
+    page = signed_in(client, owner_a).get("/").content.decode()
+    assert 'id="dashboard-balance"><span class="value">$9.25<' in page
+    assert 'id="dashboard-spend"><span class="value">$0.75<' in page

@@ -25,7 +25,7 @@ def test_an_empty_organization_sees_the_checklist_with_nothing_ticked(client, ow
         assert re.search(rf'<li id="step-{key}" class="">.*?href="{url}"', page, re.S), key
     assert done_steps(page) == []
     assert "No fine-tunes yet" in page and "No datasets yet" in page
-    assert "<!-- billing card -->" in page
+    assert "$10.00" in page  # the trial credit, on the balance card
 
 
 def test_steps_tick_as_the_organization_uploads_fine_tunes_and_makes_a_key(client, owner_a, org_a, api_a, tiny_base, training_file_a):

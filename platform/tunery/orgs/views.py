@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from tunery.billing.summary import billing_summary
 from tunery.orgs import services
 from tunery.orgs.access import member_required
 from tunery.orgs.dashboard import dashboard
@@ -16,7 +17,7 @@ from tunery.orgs.roles import Role, Scope
 
 @member_required()
 def home(request):
-    return render(request, "orgs/home.html", dashboard(request.organization))
+    return render(request, "orgs/home.html", {**dashboard(request.organization), "billing": billing_summary(request.organization)})
 
 
 @login_required
