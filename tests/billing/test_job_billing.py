@@ -135,3 +135,13 @@ def test_the_job_page_shows_estimate_and_charge(client, owner_a, succeeded_job):
     charged = -LedgerEntry.objects.get(job=succeeded_job, kind=EntryKind.JOB_CHARGE).amount
     assert f"Estimated {display(succeeded_job.estimated_cost)}" in page
     assert f"charged {display(charged)} for {succeeded_job.trained_tokens:,} trained tokens" in page
+
+
+def test_another_organization_cannot_estimate_with_our_file(api_b, tiny_base, training_file_a):
+    reply = api_b.post("/v1/fine_tuning/jobs/estimate", _body(training_file_a), format="json")
+    assert reply.status_code == 404 and reply.json()["error"]["code"] == "file_not_found"
+
+
+def test_the_estimate_refuses_a_body_that_is_not_an_object(api_a, tiny_base):
+    reply = api_a.post("/v1/fine_tuning/jobs/estimate", [1, 2], format="json")
+    assert reply.status_code == 400 and "JSON object" in reply.json()["error"]["message"]
