@@ -125,3 +125,13 @@ def test_ledger_only_mode_adds_credit_without_a_payment(org_a, api_a):
 def test_bad_settings_name_the_field(api_a, body):
     reply = api_a.patch("/v1/organization/billing", body, format="json")
     assert reply.status_code == 400 and reply.json()["error"]["param"]
+
+
+def test_the_web_top_up_charges_the_card_and_says_so(client, stripe_on, owner_a, org_a):
+    set_payment_method(org_a, card())
+    before = ledger.balance(org_a)
+    client.force_login(owner_a)
+    page = client.post("/billing/top-up", {"amount": "25"}, follow=True).content.decode()
+    assert "Payment of $25.00 succeeded" in page
+    assert ledger.balance(org_a) == before + Decimal("25")
+    assert "visa •••• 4242" in page  # the card on file and the payment's card

@@ -97,3 +97,8 @@ def test_localstripe_delivers_signed_webhooks_to_the_running_app(transactional_d
             httpx.post(f"{stripe_on}/_config/webhooks/tunery", data={"url": "http://127.0.0.1:9/", "secret": WEBHOOK_SECRET, "events[]": ["none"]})
     assert Payment.objects.get(stripe_payment_intent_id=intent["id"]).status == PaymentStatus.SUCCEEDED
     assert ledger.balance(org_a) == before + Decimal("42")
+
+
+def test_a_signed_body_that_is_not_an_event_is_refused(client, db, stripe_on):
+    assert _post(client, {"object": "event"}).status_code == 400
+    assert not StripeEvent.objects.exists()

@@ -14,7 +14,7 @@ from tunery.api.errors import ApiError, RefusedRequest
 from tunery.billing import ledger, payments
 from tunery.billing.api import update_settings
 from tunery.billing.models import EntryKind, LedgerEntry, Payment, PaymentStatus
-from tunery.billing.money import parse_usd
+from tunery.billing.money import display, parse_usd
 from tunery.billing.summary import billing_summary, spend_by_day_and_model
 from tunery.orgs.access import member_required
 from tunery.orgs.roles import Scope
@@ -50,11 +50,11 @@ def top_up(request):
         _refused(request, error)
         return redirect("billing:page")
     if payment is None:
-        messages.success(request, f"Added ${amount} of credit (ledger-only mode: no payment was collected).")
+        messages.success(request, f"Added {display(amount)} of credit (ledger-only mode: no payment was collected).")
     elif payment.status == PaymentStatus.SUCCEEDED:
-        messages.success(request, f"Payment of ${payment.amount} succeeded: your credit is topped up.")
+        messages.success(request, f"Payment of {display(payment.amount)} succeeded: your credit is topped up.")
     else:
-        messages.warning(request, f"The payment of ${payment.amount} is {payment.status.replace('_', ' ')}; credit is added when it succeeds.")
+        messages.warning(request, f"The payment of {display(payment.amount)} is {payment.status.replace('_', ' ')}; credit is added when it succeeds.")
     return redirect("billing:page")
 
 

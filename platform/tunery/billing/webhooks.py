@@ -36,6 +36,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "The payload is not a Stripe event."}, status=400)
 
     payload = json.loads(request.body)  # plain dicts, as the event was signed
+    if not payload.get("id") or not payload.get("type") or not isinstance(payload.get("data"), dict):
+        return JsonResponse({"error": "The event has no id, type or data."}, status=400)
     try:
         with transaction.atomic():
             StripeEvent.objects.create(event_id=payload["id"], type=payload["type"])
