@@ -22,6 +22,7 @@ api_v1 = [
     path("organization/billing", billing_api.BillingSummary.as_view(), name="billing"),
     path("organization/billing/ledger", billing_api.LedgerList.as_view(), name="billing-ledger"),
     path("organization/billing/payment_method", billing_api.PaymentMethod.as_view(), name="billing-payment-method"),
+    path("organization/billing/card_setup", billing_api.CardSetup.as_view(), name="billing-card-setup"),
     path("organization/billing/top_ups", billing_api.TopUps.as_view(), name="billing-top-ups"),
     path("files", files_api.FileList.as_view(), name="files"),
     path("files/<str:file_id>", files_api.FileDetail.as_view(), name="file"),

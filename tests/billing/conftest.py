@@ -47,6 +47,7 @@ def stripe_on(settings, localstripe_url):
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
     settings.STRIPE_API_BASE = localstripe_url
     settings.STRIPE_JS_URL = localstripe_url + "/js.stripe.com/v3/"
+    settings.TUNERY_TRIAL_CREDIT = "0"  # the default when Stripe keys are set
     return localstripe_url
 
 

@@ -135,3 +135,22 @@ def test_the_web_top_up_charges_the_card_and_says_so(client, stripe_on, owner_a,
     assert "Payment of $25.00 succeeded" in page
     assert ledger.balance(org_a) == before + Decimal("25")
     assert "visa •••• 4242" in page  # the card on file and the payment's card
+
+
+def test_a_card_saved_through_a_setup_intent(stripe_on, org_a, api_a, api_b):
+    secret = api_a.post("/v1/organization/billing/card_setup").json()["client_secret"]
+    setup_id = secret.split("_secret_")[0]
+    # What Stripe.js confirmCardSetup does in the browser.
+    client_api().setup_intents.confirm(setup_id, {"payment_method_data": {"type": "card", "card": {"number": "4242424242424242", "exp_month": 1, "exp_year": 2035, "cvc": "123"}}})
+    assert api_b.post("/v1/organization/billing/payment_method", {"setup_intent": setup_id}, format="json").status_code == 404  # not theirs
+    reply = api_a.post("/v1/organization/billing/payment_method", {"setup_intent": setup_id}, format="json")
+    assert reply.status_code == 200, reply.json()
+    assert reply.json()["payment_method"] == {"brand": "visa", "last4": "4242", "exp": "01/2035"}
+    assert top_up(org_a, Decimal("10.00")).status == PaymentStatus.SUCCEEDED
+
+
+def test_an_unconfirmed_setup_is_not_saved(stripe_on, org_a, api_a):
+    setup_id = api_a.post("/v1/organization/billing/card_setup").json()["client_secret"].split("_secret_")[0]
+    reply = api_a.post("/v1/organization/billing/payment_method", {"setup_intent": setup_id}, format="json")
+    assert reply.status_code == 402 and "requires payment method" in reply.json()["error"]["message"]
+    assert not BillingAccount.objects.get(organization=org_a).has_card

@@ -3,11 +3,11 @@ mode, the spend limit, and the ledger growing."""
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from selenium.webdriver.common.by import By
 
+from tests.billing.conftest import localstripe_url, stripe_on  # noqa: F401  (fixtures)
 from tests.browser.helpers import log_in, screenshot, wait_for
-from django.utils import timezone
-
 from tunery.billing.models import EntryKind, LedgerEntry, UsagePeriod
 
 pytestmark = pytest.mark.browser
@@ -38,3 +38,25 @@ def test_an_owner_adds_credit_and_sets_a_limit(live_server, browser, owner_a, or
     wait_for(browser, ".messages", text="Billing settings saved")
     assert "of $3.00" in browser.find_element(By.ID, "month-spend").find_element(By.XPATH, "..").text
     screenshot(browser, "billing-page")
+
+
+def test_an_owner_saves_a_card_with_stripe_js_and_pays(live_server, browser, owner_a, org_a, stripe_on):
+    """Stripe mode, against localstripe and its Stripe.js: the card is typed into the Stripe
+    element, confirmed as a SetupIntent in the browser, then a top-up charges it."""
+    log_in(browser, live_server, owner_a)
+    browser.get(live_server.url + "/billing")
+    assert "Add a card first" in browser.find_element(By.ID, "top-up").text
+    for placeholder, value in (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123"), ("postal_code", "10115")):
+        browser.find_element(By.CSS_SELECTOR, f"#card-element input[placeholder={placeholder}]").send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "#card-form button").click()
+    wait_for(browser, ".messages", text="Saved visa •••• 4242")
+    assert "Visa •••• 4242, expires 12/2034" in browser.find_element(By.ID, "card-on-file").text
+
+    amount = browser.find_element(By.CSS_SELECTOR, "#top-up-form input[name=amount]")
+    amount.clear()
+    amount.send_keys("25")
+    browser.find_element(By.CSS_SELECTOR, "#top-up-form button").click()
+    wait_for(browser, ".messages", text="Payment of $25.00 succeeded")
+    assert browser.find_element(By.ID, "balance").text == "$25.00"  # no trial credit in Stripe mode
+    assert "succeeded" in browser.find_element(By.ID, "payments").text
+    screenshot(browser, "billing-stripe")

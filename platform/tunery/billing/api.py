@@ -76,11 +76,25 @@ class LedgerList(OrganizationAPIView):
 
 
 class PaymentMethod(OrganizationAPIView):
+    """POST {"payment_method": "pm_..."} or {"setup_intent": "seti_..."} (confirmed by Stripe.js
+    with the client secret from `card_setup`) saves the organization's card."""
+
     @extend_schema(operation_id="set_payment_method", request=dict, responses={200: dict})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        payments.set_payment_method(request.organization, data.get("payment_method"))
+        if "setup_intent" in data:
+            payments.finish_card_setup(request.organization, data["setup_intent"])
+        else:
+            payments.set_payment_method(request.organization, data.get("payment_method"))
         return Response(billing_summary(request.organization))
+
+
+class CardSetup(OrganizationAPIView):
+    """A SetupIntent's client secret, for Stripe.js `confirmCardSetup`."""
+
+    @extend_schema(operation_id="create_card_setup", request=None, responses={200: dict})
+    def post(self, request):
+        return Response({"client_secret": payments.start_card_setup(request.organization)})
 
 
 class TopUps(OrganizationAPIView):

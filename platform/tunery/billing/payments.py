@@ -4,6 +4,7 @@ in the confirming reply or in the webhook, whichever comes first, and only once 
 allows one credit per Payment). Without Stripe keys there is no rail: ledger-only mode."""
 import logging
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 
 import stripe
@@ -46,29 +47,71 @@ def ensure_customer(account: BillingAccount) -> str:
     return account.stripe_customer_id
 
 
+def start_card_setup(organization) -> str:
+    """A SetupIntent for saving a card off-session; its client secret goes to Stripe.js
+    (`confirmCardSetup`), which collects the card and handles 3-D Secure in the browser."""
+    _require_stripe()
+    account = ledger.account_for(organization)
+    with _stripe_errors():
+        intent = client().v1.setup_intents.create({
+            "customer": ensure_customer(account), "usage": "off_session", "payment_method_types": ["card"],
+            "metadata": {"organization": organization.public_id},
+        })
+    return intent.client_secret
+
+
+def finish_card_setup(organization, setup_intent_id: str) -> BillingAccount:
+    """After Stripe.js confirmed the SetupIntent: make its card the organization's default."""
+    _require_stripe()
+    if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
+        raise PaymentRefused("setup_intent must be a Stripe SetupIntent id (seti_...).", param="setup_intent")
+    account = ledger.account_for(organization)
+    with _stripe_errors():
+        intent = client().v1.setup_intents.retrieve(setup_intent_id)
+    if intent.customer != account.stripe_customer_id:
+        raise PaymentRefused("That card setup belongs to another customer.", param="setup_intent", status=404, code="not_found")
+    if intent.status != "succeeded":
+        raise PaymentRefused(f"The card was not saved: the setup is {intent.status.replace('_', ' ')}. Try again or use another card.",
+                             param="setup_intent", code="card_declined", status=402)
+    return _save_card(account, intent.payment_method)
+
+
 def set_payment_method(organization, payment_method_id: str) -> BillingAccount:
-    """Attach a card (a PaymentMethod made by Stripe.js in the browser) and make it the default."""
+    """Attach a card (a PaymentMethod made by Stripe.js or a Stripe client) and make it the default."""
     _require_stripe()
     if not isinstance(payment_method_id, str) or not payment_method_id.startswith("pm_"):
         raise PaymentRefused("payment_method must be a Stripe PaymentMethod id (pm_...).", param="payment_method")
-    account = ledger.account_for(organization)
+    return _save_card(ledger.account_for(organization), payment_method_id)
+
+
+def _save_card(account: BillingAccount, payment_method_id: str) -> BillingAccount:
     stripe_api = client().v1
-    try:
+    with _stripe_errors():
         customer = ensure_customer(account)
-        method = stripe_api.payment_methods.attach(payment_method_id, {"customer": customer})
+        method = stripe_api.payment_methods.retrieve(payment_method_id)
+        if method.customer != customer:  # a SetupIntent has attached it already
+            method = stripe_api.payment_methods.attach(payment_method_id, {"customer": customer})
         stripe_api.customers.update(customer, {"invoice_settings": {"default_payment_method": method.id}})
-    except stripe.StripeError as error:
-        if _is_decline(error):
-            raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
-        if isinstance(error, stripe.InvalidRequestError):
-            raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
-        raise _unavailable(error)
     card = method.card
     BillingAccount.objects.filter(pk=account.pk).update(
         stripe_payment_method_id=method.id, card_brand=card.brand, card_last4=card.last4, card_exp=f"{card.exp_month:02d}/{card.exp_year}",
     )
     account.refresh_from_db()
     return account
+
+
+@contextmanager
+def _stripe_errors():
+    """Stripe's errors as refusals a user can act on: a decline (402), a bad card (400), or the
+    provider failing (502). Nothing was saved or charged in any of them."""
+    try:
+        yield
+    except stripe.StripeError as error:
+        if _is_decline(error):
+            raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
+        if isinstance(error, stripe.InvalidRequestError):
+            raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
+        raise _unavailable(error)
 
 
 def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str = "") -> Payment | None:

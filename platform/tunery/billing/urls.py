@@ -6,6 +6,7 @@ app_name = "billing"
 urlpatterns = [
     path("billing", views.billing_page, name="page"),
     path("billing/top-up", views.top_up, name="top-up"),
+    path("billing/card-setup", views.card_setup, name="card-setup"),
     path("billing/payment-method", views.payment_method, name="payment-method"),
     path("billing/settings", views.save_settings, name="settings"),
     path("billing/ledger.csv", views.ledger_csv, name="ledger-csv"),

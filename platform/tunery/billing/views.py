@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db.models import Count, Q, Sum
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -60,9 +60,20 @@ def top_up(request):
 
 @member_required(Scope.ADMIN)
 @require_POST
+def card_setup(request):
+    """The client secret of a new SetupIntent, fetched by the card form just before Stripe.js
+    confirms it."""
+    try:
+        return JsonResponse({"client_secret": payments.start_card_setup(request.organization)})
+    except RefusedRequest as error:
+        return JsonResponse({"error": error.message}, status=error.status)
+
+
+@member_required(Scope.ADMIN)
+@require_POST
 def payment_method(request):
     try:
-        account = payments.set_payment_method(request.organization, request.POST.get("payment_method", ""))
+        account = payments.finish_card_setup(request.organization, request.POST.get("setup_intent", ""))
     except RefusedRequest as error:
         _refused(request, error)
     else:
