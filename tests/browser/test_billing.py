@@ -13,6 +13,13 @@ from tunery.billing.models import EntryKind, LedgerEntry, UsagePeriod
 pytestmark = pytest.mark.browser
 
 
+def _submit(browser, form: str, field: str, value: str) -> None:
+    element = browser.find_element(By.CSS_SELECTOR, f"{form} input[name={field}]")
+    element.clear()
+    element.send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, f"{form} button[type=submit]").click()
+
+
 def test_an_owner_adds_credit_and_sets_a_limit(live_server, browser, owner_a, org_a):
     period = UsagePeriod.objects.create(organization=org_a, model="tiny-llama", day=timezone.now().date())
     LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-2.50"), usage_period=period, description="Inference tiny-llama")
@@ -23,18 +30,12 @@ def test_an_owner_adds_credit_and_sets_a_limit(live_server, browser, owner_a, or
     drawn = browser.execute_script("return Chart.getChart('spend-chart').data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])")
     assert drawn == [["Inference: tiny-llama", 2.5]]
 
-    amount = browser.find_element(By.CSS_SELECTOR, "#top-up-form input[name=amount]")
-    amount.clear()
-    amount.send_keys("20")
-    browser.find_element(By.CSS_SELECTOR, "#top-up-form button").click()
+    _submit(browser, "#top-up-form", "amount", "20")
     wait_for(browser, ".messages", text="Added $20.00 of credit")
     assert wait_for(browser, "#balance").text == "$27.50"
     assert "Top-up (ledger-only mode" in browser.find_element(By.ID, "ledger").text
 
-    limit = browser.find_element(By.ID, "monthly_spend_limit")
-    limit.clear()
-    limit.send_keys("3")
-    browser.find_element(By.CSS_SELECTOR, "#settings-form button").click()
+    _submit(browser, "#settings-form", "monthly_spend_limit", "3")
     wait_for(browser, ".messages", text="Billing settings saved")
     assert "of $3.00" in browser.find_element(By.ID, "month-spend").find_element(By.XPATH, "..").text
     screenshot(browser, "billing-page")
@@ -52,10 +53,7 @@ def test_an_owner_saves_a_card_with_stripe_js_and_pays(live_server, browser, own
     wait_for(browser, ".messages", text="Saved visa •••• 4242")
     assert "Visa •••• 4242, expires 12/2034" in browser.find_element(By.ID, "card-on-file").text
 
-    amount = browser.find_element(By.CSS_SELECTOR, "#top-up-form input[name=amount]")
-    amount.clear()
-    amount.send_keys("25")
-    browser.find_element(By.CSS_SELECTOR, "#top-up-form button").click()
+    _submit(browser, "#top-up-form", "amount", "25")
     wait_for(browser, ".messages", text="Payment of $25.00 succeeded")
     assert browser.find_element(By.ID, "balance").text == "$25.00"  # no trial credit in Stripe mode
     assert "succeeded" in browser.find_element(By.ID, "payments").text
