@@ -154,3 +154,28 @@ def test_an_unconfirmed_setup_is_not_saved(stripe_on, org_a, api_a):
     reply = api_a.post("/v1/organization/billing/payment_method", {"setup_intent": setup_id}, format="json")
     assert reply.status_code == 402 and "requires payment method" in reply.json()["error"]["message"]
     assert not BillingAccount.objects.get(organization=org_a).has_card
+
+
+def test_a_charge_below_the_threshold_starts_the_recharge_by_itself(stripe_on, org_a, api_a, tiny_base, django_capture_on_commit_callbacks):
+    """The whole chain: usage is charged, the balance drops below the threshold, the real
+    Celery task (run inline here) charges the card once."""
+    from workers.celery import app
+    from tunery.billing.usage_charges import charge_pending_usage
+    from tunery.inference import metering
+
+    app.conf.task_always_eager = True
+    try:
+        set_payment_method(org_a, card())
+        api_a.patch("/v1/organization/billing", {"auto_recharge": {"enabled": True, "threshold": "5.00", "amount": "50.00"}}, format="json")
+        set_balance(org_a, "5.10")
+        metering.record(organization=org_a, api_key=None, model="tiny-llama", base_model=tiny_base, endpoint="completions", stream=False,
+                        status_code=200, usage={"prompt_tokens": 1_000_000, "completion_tokens": 0}, latency_ms=5)  # $0.10 + a bit
+        metering.record(organization=org_a, api_key=None, model="tiny-llama", base_model=tiny_base, endpoint="completions", stream=False,
+                        status_code=200, usage={"prompt_tokens": 100_000, "completion_tokens": 0}, latency_ms=5)
+        with django_capture_on_commit_callbacks(execute=True):
+            charge_pending_usage()
+    finally:
+        app.conf.task_always_eager = False
+    payment = Payment.objects.get(organization=org_a, automatic=True)
+    assert payment.status == PaymentStatus.SUCCEEDED and payment.amount == Decimal("50")
+    assert ledger.balance(org_a) == Decimal("5.10") - Decimal("0.11") + Decimal("50")
