@@ -35,6 +35,15 @@ settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 os.environ["TUNERY_QUEUE_PREFIX"] = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = RUN_ID + ":"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Two test runs on one PostgreSQL (a second checkout, a run beside CI) each get their own
+    test database instead of dropping each other's."""
+    database = settings.DATABASES["default"]
+    if "postgresql" in database["ENGINE"] and not database.setdefault("TEST", {}).get("NAME"):
+        database["TEST"]["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
 def make_user(email: str):
     user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
