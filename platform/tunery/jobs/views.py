@@ -58,7 +58,7 @@ def estimate(request):
 def detail(request, job_id: str):
     job = get_for_member(request, FineTuningJob, job_id)
     if request.htmx:
-        return render(request, "jobs/_live.html", {"job": job, "events": job.events.filter(type="message")[:50]})
+        return render(request, "jobs/_live.html", {"job": job, "events": job.events.filter(type="message")[:50], "charged": job_charge(job)})
     return render(request, "jobs/detail.html", {
         "job": job,
         "events": job.events.filter(type="message")[:50],
