@@ -79,3 +79,23 @@ def test_the_dashboard_shows_balance_and_spend(client, owner_a, org_a):
     page = signed_in(client, owner_a).get("/").content.decode()
     assert 'id="dashboard-balance"><span class="value">$9.25<' in page
     assert 'id="dashboard-spend"><span class="value">$0.75<' in page
+
+
+def test_operators_add_prices_in_the_admin_but_never_edit_one(client, tiny_base):
+    from tunery.billing.models import Price
+
+    staff = make_user("root@tunery.test")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    signed_in(client, staff)
+    old = Price.objects.get(base_model=tiny_base)
+    page = client.get(f"/admin/billing/price/{old.pk}/change/").content.decode()
+    assert 'name="_save"' not in page  # read-only: view, no save
+    assert client.post(f"/admin/billing/price/{old.pk}/change/", {"training_per_million": "9"}).status_code == 403
+    reply = client.post("/admin/billing/price/add/", {
+        "base_model": tiny_base.pk, "training_per_million": "0.80", "input_per_million": "0.10", "output_per_million": "0.20",
+        "effective_from_0": "2026-01-01", "effective_from_1": "00:00:00",
+    })
+    assert reply.status_code == 302
+    assert Price.objects.filter(base_model=tiny_base).count() == 2
+    assert Price.objects.get(pk=old.pk).training_per_million == Decimal("0.50")
