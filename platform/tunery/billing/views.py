@@ -10,9 +10,9 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tunery.api.errors import ApiError, RefusedRequest
+from tunery.api.errors import RefusedRequest
 from tunery.billing import ledger, payments
-from tunery.billing.api import update_settings
+from tunery.billing.account_settings import update_settings
 from tunery.billing.models import EntryKind, LedgerEntry, Payment, PaymentStatus
 from tunery.billing.money import display, parse_usd
 from tunery.billing.summary import billing_summary, spend_by_day_and_model
@@ -36,8 +36,8 @@ def billing_page(request):
     })
 
 
-def _refused(request, error) -> None:
-    messages.error(request, error.message if isinstance(error, RefusedRequest) else str(error.detail))
+def _refused(request, error: RefusedRequest) -> None:
+    messages.error(request, error.message)
 
 
 @member_required(Scope.ADMIN)
@@ -93,7 +93,7 @@ def save_settings(request):
         }
     try:
         update_settings(request.organization, data)
-    except ApiError as error:
+    except RefusedRequest as error:
         _refused(request, error)
     else:
         messages.success(request, "Billing settings saved.")
