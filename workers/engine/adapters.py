@@ -5,14 +5,15 @@ Two layers, because they live on different threads:
 - ``AdapterRegistry`` (any thread): name → folder plus what serving needs from the adapter's
   tunery_adapter.json (chat template, end-of-turn ids, default sampling). A registered adapter
   is servable whether or not its weights are loaded right now.
-- ``AdapterPool`` (scheduler thread only, since loading mutates the model): the loaded
-  adapters in least-recently-used order within a byte budget. Loading past the budget evicts
-  the least recently used adapter that no running request holds; a later request for it
-  reloads it from its folder.
+- ``AdapterPool`` (scheduler thread only, since loading restacks the LoRA weights inside the
+  model, see ``lora.py``): the loaded adapters in least-recently-used order within a byte
+  budget. Loading past the budget evicts the least recently used adapter that no running
+  request holds; a later request for it reloads it from its folder.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -25,8 +26,8 @@ from workers.engine.errors import bad_request, server_error
 from workers.ml.manifest import MANIFEST, read_manifest
 
 if TYPE_CHECKING:
+    from workers.engine.lora import LoraStack, LoraWeights
     from workers.ml.base_models import BaseModelSpec
-    from workers.ml.generation import ChatModel
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,12 @@ def read_adapter(name: str, path: str, spec: BaseModelSpec, base_eos: int) -> Ad
     weights = next((folder / f for f in WEIGHT_FILES if (folder / f).is_file()), None)
     if weights is None:
         raise bad_request(f"No LoRA adapter at {path}: the adapter weights file is missing.", "lora_path")
+    from workers.engine.lora import UnsupportedAdapter, check_config  # torch: loaded on first use
+
+    try:
+        check_config(json.loads((folder / "adapter_config.json").read_text()))
+    except (ValueError, UnsupportedAdapter) as exc:
+        raise bad_request(f"The adapter cannot be served: {exc}.", "lora_path") from None
     if not (folder / MANIFEST).is_file():
         return AdapterInfo(name, folder, None, (base_eos,), SamplingDefaults(), weights.stat().st_size)
     try:
@@ -123,14 +130,13 @@ class AdapterRegistry:
 @dataclass
 class _Loaded:
     info: AdapterInfo
-    slot: str  # the name inside peft: engine names may contain dots, which peft's module dicts refuse
-    nbytes: int
+    slot: str  # its name in the stack: a reloaded adapter gets a new one while the old is still in use
     pins: int = 0  # running requests using it; a pinned adapter is never evicted
 
 
 class AdapterPool:
-    def __init__(self, chat: ChatModel, budget_bytes: int) -> None:
-        self.chat = chat
+    def __init__(self, stack: LoraStack, budget_bytes: int) -> None:
+        self.stack = stack
         self.budget_bytes = budget_bytes
         self._by_name: OrderedDict[str, _Loaded] = OrderedDict()  # least recently used first
         self._retired: list[_Loaded] = []  # dropped while pinned: unloaded when the last user finishes
@@ -139,13 +145,14 @@ class AdapterPool:
 
     @property
     def used_bytes(self) -> int:
-        return sum(entry.nbytes for entry in self._by_name.values()) + sum(e.nbytes for e in self._retired)
+        """The stacked weights of every loaded adapter (retired ones included), rank padding included."""
+        return self.stack.nbytes
 
     def loaded_names(self) -> list[str]:
         return list(self._by_name)
 
     def acquire(self, info: AdapterInfo) -> str:
-        """Pin the adapter (loading it if needed); returns its peft slot name for forward passes."""
+        """Pin the adapter (loading it if needed); returns its stack slot for forward passes."""
         entry = self._by_name.get(info.name)
         if entry is None or entry.info.path != info.path:
             entry = self._load(info)
@@ -163,7 +170,7 @@ class AdapterPool:
                 retired.pins -= 1
                 if retired.pins == 0:
                     self._retired.remove(retired)
-                    self._unload(retired)
+                    self.stack.remove(retired.slot)
                 return
 
     def discard(self, name: str) -> None:
@@ -176,43 +183,35 @@ class AdapterPool:
         if entry.pins:
             self._retired.append(entry)
         else:
-            self._unload(entry)
+            self.stack.remove(entry.slot)
 
     def _load(self, info: AdapterInfo) -> _Loaded:
-        self._make_room(info.file_bytes)
-        self._slots += 1
-        slot = f"slot{self._slots}"
+        from workers.engine.lora import read_lora
+
         try:
-            self.chat.load_adapter(info.path, slot)
-        except Exception as exc:  # a corrupt or mismatched folder: peft/safetensors raise many types
+            weights = read_lora(info.path, self.stack.model)
+        except Exception as exc:  # a corrupt, mismatched or unsupported folder: many error types
             log.exception("Loading adapter %s from %s failed", info.name, info.path)
             raise server_error(f"The adapter {info.name!r} could not be loaded from {info.path}: {exc}", "adapter_load_failed") from None
         self.loads += 1
-        model = self.chat.model
-        if model.active_adapter not in model.peft_config:
-            model.set_adapter(slot, inference_mode=True)
-        nbytes = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if f".{slot}." in n)
-        entry = _Loaded(info, slot, nbytes)
+        self._make_room(weights)
+        self._slots += 1
+        entry = _Loaded(info, f"slot{self._slots}")
+        self.stack.add(entry.slot, weights)
         stale = self._by_name.pop(info.name, None)
         if stale is not None:
             self._retire(stale)
         self._by_name[info.name] = entry
         return entry
 
-    def _make_room(self, incoming: int) -> None:
+    def _make_room(self, incoming: LoraWeights) -> None:
         for name in list(self._by_name):
-            if self.used_bytes + incoming <= self.budget_bytes:
+            if self.stack.nbytes_with(incoming) <= self.budget_bytes:
                 return
             if self._by_name[name].pins == 0:
                 log.info("Evicting adapter %s to stay within the adapter memory budget", name)
-                self._unload(self._by_name.pop(name))
-        if self.used_bytes + incoming > self.budget_bytes:
+                self.stack.remove(self._by_name.pop(name).slot)
+        if self.stack.nbytes_with(incoming) > self.budget_bytes:
             # Every loaded adapter is serving a request: going over beats failing it; the next
             # load evicts again once they are idle.
             log.warning("Adapter memory budget exceeded: all loaded adapters are in use")
-
-    def _unload(self, entry: _Loaded) -> None:
-        self.chat.unload_adapter(entry.slot)
-        model = self.chat.model
-        if model.peft_config and model.active_adapter not in model.peft_config:
-            model.set_adapter(next(iter(model.peft_config)), inference_mode=True)

@@ -90,12 +90,15 @@ class Job:
 
 class Engine:
     def __init__(self, config: EngineConfig) -> None:
+        from workers.engine.lora import LoraStack  # imports torch, like the model itself
+
         self.config = config
         self.chat = ChatModel(config.spec, config.device)
         self.tokenizer = self.chat.tokenizer
         self.registry = AdapterRegistry()
-        self.pool = AdapterPool(self.chat, int(config.adapter_memory_mb * 2**20))
-        self.scheduler = Scheduler(ModelRunner(self.chat), self.pool, config.max_batch_size, config.max_prefill_tokens)
+        stack = LoraStack(self.chat.model)
+        self.pool = AdapterPool(stack, int(config.adapter_memory_mb * 2**20))
+        self.scheduler = Scheduler(ModelRunner(self.chat, stack), self.pool, config.max_batch_size, config.max_prefill_tokens)
         self.created = int(time.time())
         self.token_text = functools.lru_cache(maxsize=1 << 16)(self._decode_one)
 

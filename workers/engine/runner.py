@@ -1,10 +1,6 @@
-"""Forward passes over a batch whose rows may each use a different LoRA adapter.
-
-peft applies several adapters in one pass when given ``adapter_names`` (one per row,
-``"__base__"`` for the bare base model): each LoRA layer runs the base weight once for the
-whole batch and adds each adapter's low-rank update to its own rows. When every row uses the
-same adapter the plain active-adapter path is taken instead, which skips the per-adapter
-gather/scatter.
+"""Forward passes over a batch whose rows may each use a different LoRA adapter (or none):
+the adapters' weights are stacked inside the model's linear layers (``lora.py``), and each
+pass selects one stack slot per row.
 """
 
 from __future__ import annotations
@@ -17,17 +13,17 @@ if TYPE_CHECKING:
     import torch
     from transformers import DynamicCache
 
+    from workers.engine.lora import LoraStack
     from workers.ml.generation import ChatModel
-
-BASE = "__base__"  # peft's name for "no adapter" in a mixed batch
 
 
 class ModelRunner:
     """Runs the model; used only from the scheduler thread (forward passes and adapter
     loading both touch the model, so one thread owns it)."""
 
-    def __init__(self, chat: ChatModel) -> None:
+    def __init__(self, chat: ChatModel, stack: LoraStack) -> None:
         self.chat = chat
+        self.stack = stack
         self.tokenizer = chat.tokenizer
         self.device = chat.device
         self._check_cache_layout()
@@ -39,23 +35,9 @@ class ModelRunner:
             out = self.chat.model(input_ids=torch.tensor([[self.tokenizer.eos_token_id]], device=self.device), use_cache=True)
         check_supported(out.past_key_values)
 
-    def _call(self, adapters: list[str | None], **inputs: Any) -> Any:
-        from peft import PeftModel
-
-        model = self.chat.model
-        if not isinstance(model, PeftModel):
-            return model(**inputs)
-        if not model.peft_config:
-            # Every adapter was unloaded: peft has no active adapter to hook, so call the wrapped
-            # model, whose LoRA layers are empty and pass straight through.
-            return model.base_model.model(**inputs)
-        distinct = set(adapters)
-        if len(distinct) == 1 and None not in distinct:
-            (only,) = distinct
-            if model.active_adapter != only:
-                model.set_adapter(only, inference_mode=True)
-            return model(**inputs)
-        return model(**inputs, adapter_names=[name or BASE for name in adapters])
+    def _call(self, slots: list[str | None], **inputs: Any) -> Any:
+        with self.stack.selected(slots):
+            return self.chat.model(**inputs)
 
     def prefill(self, prompts: list[list[int]], adapters: list[str | None]) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
         """Run whole prompts (left-padded together); last-position logits, their cache and mask."""

@@ -81,7 +81,7 @@ class Group:
     max_seq_len: int
     sink: Sink
     first_index: int = 0
-    slot: str | None = None  # the adapter's peft name while pinned
+    slot: str | None = None  # the adapter's stack slot while pinned
     open_rows: int = 0
 
 
