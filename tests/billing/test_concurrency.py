@@ -10,6 +10,7 @@ from tests.billing.conftest import set_balance
 from tests.conftest import key_client
 from tunery.billing import ledger
 from tunery.billing.models import EntryKind, LedgerEntry
+from tunery.billing.money import usd
 from tunery.jobs.models import FineTuningJob
 
 
@@ -18,7 +19,8 @@ def test_two_simultaneous_jobs_on_a_balance_for_one_start_exactly_one(transactio
     monkeypatch.setattr("tunery.jobs.services.enqueue_preparation", lambda job: None)
     body = {"model": "tiny-llama", "training_file": training_file_a.public_id, "hyperparameters": {"n_epochs": 2}}
     estimate = Decimal(key_client(org_a).post("/v1/fine_tuning/jobs/estimate", body, format="json").json()["estimated_cost"])
-    set_balance(org_a, str(estimate * Decimal("1.5")))
+    funds = usd(estimate * Decimal("1.5"))  # enough for one job, not for two
+    set_balance(org_a, str(funds))
     clients = [key_client(org_a), key_client(org_a)]
     barrier = threading.Barrier(2)
     statuses = []
@@ -39,4 +41,4 @@ def test_two_simultaneous_jobs_on_a_balance_for_one_start_exactly_one(transactio
     assert sorted(statuses) == [200, 402]
     assert FineTuningJob.objects.filter(organization=org_a).count() == 1
     assert LedgerEntry.objects.filter(organization=org_a, kind=EntryKind.HOLD).count() == 1
-    assert ledger.balance(org_a) == estimate * Decimal("0.5")
+    assert ledger.balance(org_a) == funds - estimate

@@ -16,7 +16,8 @@ def _body(training_file, **hyperparameters):
 
 
 def test_the_estimate_is_tokens_times_epochs_at_the_price(api_a, tiny_base, training_file_a):
-    per_epoch = training_file_a.report["stats"]["total_tokens"]
+    # 30 examples and no validation file: 3 are held out, training sees 27 of them.
+    per_epoch = round(training_file_a.report["stats"]["total_tokens"] * 27 / 30)
     body = api_a.post("/v1/fine_tuning/jobs/estimate", _body(training_file_a, n_epochs=3), format="json").json()
     assert body["trained_tokens"] == per_epoch * 3
     assert body["n_epochs"] == 3
@@ -105,6 +106,16 @@ def test_cancelling_before_training_releases_the_whole_hold(api_a, org_a, tiny_b
     assert ledger.balance(org_a) == before
 
 
+def test_the_estimate_matches_what_training_then_does(api_a, tiny_base, training_file_a, monkeypatch):
+    """'auto' epochs are resolved on the examples left after the hold-out, as the worker does;
+    the tokens differ only by which examples were held out."""
+    monkeypatch.setattr("tunery.jobs.runner.enqueue_training", lambda job: None)
+    estimate = api_a.post("/v1/fine_tuning/jobs/estimate", _body(training_file_a), format="json").json()
+    job = run_job_here(api_a, training_file_a, n_epochs="auto")
+    assert estimate["n_epochs"] == job.resolved_hyperparameters["n_epochs"]
+    assert abs(job.trained_tokens - estimate["trained_tokens"]) <= 0.15 * estimate["trained_tokens"]
+
+
 def test_the_job_event_log_and_api_show_the_estimate(api_a, tiny_base, training_file_a, monkeypatch):
     monkeypatch.setattr("tunery.jobs.runner.enqueue_training", lambda job: None)
     job = run_job_here(api_a, training_file_a)
@@ -117,7 +128,7 @@ def test_the_create_form_shows_the_estimate_and_refuses_what_the_balance_cannot_
     client.force_login(owner_a)
     form = {"model": "tiny-llama", "training_file": training_file_a.public_id, "n_epochs": "2"}
     fragment = client.post("/fine-tuning/estimate", form).content.decode()
-    tokens = training_file_a.report["stats"]["total_tokens"] * 2
+    tokens = round(training_file_a.report["stats"]["total_tokens"] * 27 / 30) * 2  # 3 of 30 held out
     assert f"{tokens:,} tokens" in fragment and "× 2 epochs" in fragment and "per 1M tokens" in fragment
 
     set_balance(org_a, "0")

@@ -46,9 +46,12 @@ class JobEstimate:
         }
 
 
-def estimate_job(base_model, training_file, n_epochs: int) -> JobEstimate:
+def estimate_job(base_model, training_file, n_epochs: int, n_train_examples: int) -> JobEstimate:
+    """`n_train_examples` is what training sees (the file less a validation hold-out); its
+    tokens are the file's in proportion, since which examples are held out is decided later."""
     stats = (training_file.report or {}).get("stats", {})
-    tokens_per_epoch = int(stats.get("total_tokens") or 0)
+    n_examples = training_file.n_examples or 1
+    tokens_per_epoch = round(int(stats.get("total_tokens") or 0) * min(n_train_examples, n_examples) / n_examples)
     measured = training_throughput(base_model)
     return JobEstimate(
         tokens_per_epoch=tokens_per_epoch,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from tunery.files.models import File, Purpose, SourceFormat, Status as FileStatus
 from tunery.files.storage import local_path, store
+from tunery.jobs.holdout import HELD_OUT_FRACTION, HOLD_OUT_FROM
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobStatus
 from tunery.jobs.services import add_event, enqueue_training, touch_heartbeat, transition
 from tunery.public_ids import new_public_id
@@ -23,7 +24,6 @@ logger = logging.getLogger(__name__)
 # Database writes from the training loop are throttled: a GPU step can take milliseconds.
 METRICS_EVERY_SECONDS = 1.0
 HEARTBEAT_EVERY_SECONDS = 2.0
-HELD_OUT_FRACTION = 0.1
 
 
 def job_dir(job: FineTuningJob) -> Path:
@@ -109,7 +109,7 @@ def _hold_out_validation(job: FineTuningJob, stack: ExitStack) -> None:
     from workers.ml.data.transform import split
 
     folder = job_dir(job) / "held_out"
-    if (folder / "train.jsonl").exists() or (job.training_file.n_examples or 0) < 20:
+    if (folder / "train.jsonl").exists() or (job.training_file.n_examples or 0) < HOLD_OUT_FROM:
         return
     folder.mkdir(parents=True, exist_ok=True)
     source = stack.enter_context(local_path(job.training_file.content.name))

@@ -15,6 +15,7 @@ from tunery.billing.money import display
 from tunery.files.models import File, Purpose, Status as FileStatus
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobEvent, JobStatus
 from tunery.jobs.naming import ResolvedModel, resolve_model
+from tunery.jobs.holdout import examples_to_train
 from tunery.orgs.tenancy import scoped
 
 SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -95,11 +96,12 @@ def check_request(organization, data: dict) -> JobRequest:
     hyperparameters = hyperparameters_of(data)
     if not isinstance(hyperparameters, dict):
         raise JobError("hyperparameters must be an object.", param="hyperparameters")
-    n_epochs = _check_hyperparameters(hyperparameters, training_file, resolved.base).n_epochs
+    n_train = examples_to_train(training_file.n_examples or 1, validation_file is not None)
+    n_epochs = _check_hyperparameters(hyperparameters, n_train, resolved.base).n_epochs
     return JobRequest(
         resolved=resolved, training_file=training_file, validation_file=validation_file, suffix=suffix, seed=seed,
         metadata=_check_metadata(data.get("metadata")), hyperparameters=hyperparameters,
-        estimate=estimate_job(resolved.base, training_file, n_epochs),
+        estimate=estimate_job(resolved.base, training_file, n_epochs, n_train),
     )
 
 
@@ -133,13 +135,14 @@ def create_job(organization, data: dict) -> FineTuningJob:
     return job
 
 
-def _check_hyperparameters(raw: dict, training_file: File, base):
-    """Refuse bad values now, with the field named, rather than failing the job later."""
+def _check_hyperparameters(raw: dict, n_train_examples: int, base):
+    """Refuse bad values now, with the field named, rather than failing the job later; "auto"
+    is resolved for the examples training will see, as the worker resolves it."""
     from workers.ml.errors import TrainingError
     from workers.ml.hyperparameters import resolve_hyperparameters
 
     try:
-        return resolve_hyperparameters(raw, training_file.n_examples or 1, base.spec())
+        return resolve_hyperparameters(raw, n_train_examples, base.spec())
     except TrainingError as error:
         raise JobError(error.message, param=error.param, code=error.code)
 
