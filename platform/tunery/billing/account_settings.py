@@ -16,7 +16,7 @@ def amount_field(data: dict, field: str, *, allow_empty: bool = False) -> Decima
         raw = repr(raw)
     value = parse_usd(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
     if value is None or value < 0:
-        raise RefusedRequest(f"{field} must be an amount in dollars with at most two decimals, e.g. \"25.00\".", param=field)
+        raise RefusedRequest(f"{field} must be an amount in dollars with at most two decimals, up to 1,000,000,000, e.g. \"25.00\".", param=field)
     return value
 
 

@@ -1,5 +1,6 @@
 """The operators' side of billing: the price book (versioned: add, never edit), the ledger
 (manual credits and refunds are new entries), accounts, payments and webhook events."""
+from django import forms
 from django.contrib import admin
 
 from tunery.billing.models import BillingAccount, CREDIT_KINDS, LedgerEntry, Payment, Price, StripeEvent
@@ -24,10 +25,27 @@ class PriceAdmin(AppendOnlyAdmin):
     list_filter = ["base_model"]
 
 
+class CreditForm(forms.ModelForm):
+    class Meta:
+        model = LedgerEntry
+        fields = ["organization", "kind", "amount", "description", "job"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("amount") is not None and data["amount"] <= 0:
+            self.add_error("amount", "A credit is a positive amount; to take money back, charge it through a job or ask an engineer.")
+        job, organization = data.get("job"), data.get("organization")
+        if job and organization and job.organization_id != organization.pk:
+            self.add_error("job", f"{job.public_id} belongs to another organization.")
+        return data
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(AppendOnlyAdmin):
     """Staff add credits (a refund, a goodwill adjustment) as new entries; nothing is edited."""
 
+    form = CreditForm
+    raw_id_fields = ["job"]
     list_display = ["public_id", "organization", "kind", "amount", "description", "job", "created_at"]
     list_filter = ["kind", "created_at"]
     search_fields = ["public_id", "organization__name", "organization__slug", "description", "job__public_id"]

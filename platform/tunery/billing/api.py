@@ -54,7 +54,8 @@ class CardSetup(OrganizationAPIView):
 
 
 class TopUps(OrganizationAPIView):
-    """POST {"amount": "25.00"} charges the saved card (ledger-only mode: adds the credit)."""
+    """POST {"amount": "25.00"} charges the saved card (ledger-only mode: adds the credit). An
+    `Idempotency-Key` header makes a retried request the same charge."""
 
     model = Payment
 
@@ -65,5 +66,6 @@ class TopUps(OrganizationAPIView):
     @extend_schema(operation_id="create_top_up", request=dict, responses={200: dict})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        payment = payments.top_up(request.organization, amount_field(data, "amount"), actor=str(request.user))
+        payment = payments.top_up(request.organization, amount_field(data, "amount"), actor=str(request.user),
+                                 idempotency_key=request.headers.get("Idempotency-Key", "")[:200])
         return Response({"payment": payment_data(payment) if payment else None, "billing": billing_summary(request.organization)})

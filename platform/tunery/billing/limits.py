@@ -73,7 +73,16 @@ def check_inference_allowed(organization) -> None:
 
 def after_spend(organization, now=None) -> None:
     """After money was charged or held: send the 80% / 100% spend-limit notices (once per
-    month each) and start an auto-recharge when the balance fell below its threshold."""
+    month each) and start an auto-recharge when the balance fell below its threshold. Runs
+    after the charge committed, so it never fails the request or task that charged: a mail
+    server or broker that is down is logged, not raised."""
+    try:
+        _after_spend(organization, now)
+    except Exception:
+        logger.exception("after-spend follow-up failed", extra={"organization": organization.public_id})
+
+
+def _after_spend(organization, now=None) -> None:
     account = ledger.account_for(organization)
     if account.monthly_spend_limit:
         ratio = month_spend(organization, now) / account.monthly_spend_limit
@@ -87,24 +96,32 @@ def after_spend(organization, now=None) -> None:
 
 
 def current_notices(organization) -> list[int]:
-    return list(SpendNotice.objects.filter(organization=organization, month=month_start().date()).values_list("percent", flat=True))
+    """The thresholds reached this month under the current limit, if they still hold."""
+    limit = ledger.account_for(organization).monthly_spend_limit
+    if not limit:
+        return []
+    reached = month_spend(organization) * 100 / limit
+    notices = SpendNotice.objects.filter(organization=organization, month=month_start().date(), limit=limit)
+    return [p for p in notices.values_list("percent", flat=True) if reached >= p]
 
 
 def _notify(organization, account, percent: int, now=None) -> None:
-    try:
-        with transaction.atomic():
-            SpendNotice.objects.create(organization=organization, month=month_start(now).date(), percent=percent)
-    except IntegrityError:
-        return  # already sent this month
+    """Record the notice and send it in one transaction: if the mail cannot go out, the notice
+    is not recorded either, and the next charge tries again."""
     recipients = list(organization.memberships.filter(role__in=MANAGER_ROLES).values_list("user__email", flat=True))
     what = "reached" if percent >= 100 else f"reached {percent}% of"
     consequence = ("New jobs and inference are refused until the limit is raised or the month ends."
                    if percent >= 100 else "At 100%, new jobs and inference are refused.")
-    if recipients:
-        send_mail(
-            f"[Tunery] {organization.name} {what} its monthly spend limit",
-            f"{organization.name} has {what} its monthly spend limit of {display(account.monthly_spend_limit)}. {consequence}\n\n"
-            f"Billing: {settings.SITE_URL}/billing\n",
-            None, recipients,
-        )
+    try:
+        with transaction.atomic():
+            SpendNotice.objects.create(organization=organization, month=month_start(now).date(), percent=percent, limit=account.monthly_spend_limit)
+            if recipients:
+                send_mail(
+                    f"[Tunery] {organization.name} {what} its monthly spend limit",
+                    f"{organization.name} has {what} its monthly spend limit of {display(account.monthly_spend_limit)}. {consequence}\n\n"
+                    f"Billing: {settings.SITE_URL}/billing\n",
+                    None, recipients,
+                )
+    except IntegrityError:
+        return  # already sent this month
     logger.info("spend notice", extra={"organization": organization.public_id, "percent": percent})

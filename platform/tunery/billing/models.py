@@ -146,11 +146,13 @@ class Payment(TenantModel):
     failure_message = models.CharField(max_length=300, blank=True, default="")
     card = models.CharField(max_length=40, blank=True, default="")  # "visa •••• 4242"
     receipt_url = models.URLField(max_length=500, blank=True, default="")
+    idempotency_key = models.CharField(max_length=300, blank=True, default="")  # what a retried request repeats
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "idempotency_key"])]
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.amount} {self.status}"
@@ -169,12 +171,13 @@ class StripeEvent(models.Model):
 
 class SpendNotice(TenantModel):
     """A notice that an organization reached 80% or 100% of its monthly spend limit, sent once
-    per month and threshold."""
+    per month, threshold and limit (a raised limit gets its own notices)."""
 
     month = models.DateField()  # first day of the month
     percent = models.PositiveSmallIntegerField()
+    limit = models.DecimalField(**MONEY_FIELD)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["organization", "month", "percent"], name="one_notice_per_threshold")]
+        constraints = [models.UniqueConstraint(fields=["organization", "month", "percent", "limit"], name="one_notice_per_threshold_and_limit")]

@@ -5,6 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 PLACES = Decimal("0.000001")
 CENT = Decimal("0.01")
 MONEY_FIELD = {"max_digits": 18, "decimal_places": 6}
+MAX_AMOUNT = Decimal(1_000_000_000)  # what a user may type: far above any real amount, far below the column's 10^12
 
 
 def usd(value) -> Decimal:
@@ -18,9 +19,9 @@ def parse_usd(text: str) -> Decimal | None:
     """A user-typed amount ('25', '25.50', '$25.50') as dollars with cents, or None if it is not one."""
     try:
         value = Decimal(str(text).strip().lstrip("$").replace(",", ""))
+        if not value.is_finite() or abs(value) > MAX_AMOUNT or value != value.quantize(CENT):
+            return None
     except (InvalidOperation, ValueError):
-        return None
-    if not value.is_finite() or value != value.quantize(CENT):
         return None
     return value.quantize(CENT)
 

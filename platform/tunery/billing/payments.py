@@ -114,9 +114,12 @@ def _stripe_errors():
         raise _unavailable(error)
 
 
-def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str = "") -> Payment | None:
+def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str = "", idempotency_key: str = "") -> Payment | None:
     """Charge the saved card `amount` dollars. In ledger-only mode the credit is simply added
-    (there is no money to collect) and None is returned."""
+    (there is no money to collect) and None is returned.
+
+    `idempotency_key` makes a retry (a double click, a client retrying after a timeout, a
+    redelivered task) the same charge: Stripe answers it with the first PaymentIntent."""
     if amount is None or not MIN_TOP_UP <= amount <= MAX_TOP_UP:
         raise PaymentRefused(f"A top-up is between {display(MIN_TOP_UP)} and {display(MAX_TOP_UP)}, in dollars and cents.", param="amount")
     if not stripe_enabled():
@@ -127,12 +130,16 @@ def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str
         raise PaymentRefused("Add a card first.", param="payment_method", code="no_payment_method")
     params = {
         "amount": to_cents(amount), "currency": "usd", "customer": account.stripe_customer_id, "payment_method": account.stripe_payment_method_id,
-        "off_session": True, "confirm": True,
+        "off_session": True, "confirm": True, "expand": ["latest_charge"],  # the charge carries the receipt URL
         "metadata": {"organization": organization.public_id, "automatic": "1" if automatic else "0"},
     }
     card = f"{account.card_brand} •••• {account.card_last4}"
+    key = f"top-up-{organization.public_id}-{idempotency_key or uuid.uuid4()}"
+    repeated = Payment.objects.filter(organization=organization, idempotency_key=key).first() if idempotency_key else None
+    if repeated is not None:
+        return repeated  # a retry of a top-up already made (Stripe would answer it the same way)
     try:
-        intent = client().v1.payment_intents.create(params, {"idempotency_key": f"top-up-{uuid.uuid4()}"})
+        intent = client().v1.payment_intents.create(params, {"idempotency_key": key})
     except stripe.StripeError as error:
         if not _is_decline(error):
             raise _unavailable(error)
@@ -141,9 +148,9 @@ def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str
         intent = _intent_of(error)
         reason = error.user_message or str(error)
         if intent is not None:
-            reason = record_intent(intent, card=card, automatic=automatic).failure_message or reason
+            reason = record_intent(intent, card=card, automatic=automatic, idempotency_key=key).failure_message or reason
         raise PaymentRefused(f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402)
-    return record_intent(intent, card=card, automatic=automatic)
+    return record_intent(intent, card=card, automatic=automatic, idempotency_key=key)
 
 
 def _is_decline(error: stripe.StripeError) -> bool:
@@ -167,10 +174,11 @@ def _intent_of(error: stripe.StripeError):
         return None
 
 
-def record_intent(intent, *, card: str = "", automatic: bool | None = None) -> Payment:
+def record_intent(intent, *, card: str = "", automatic: bool | None = None, idempotency_key: str = "") -> Payment:
     """Bring our Payment in line with a PaymentIntent (from an API reply or a webhook),
-    crediting the ledger the first time it is seen succeeded. Status only moves forward:
-    a late `payment_failed` never undoes a success, whatever order events arrive in."""
+    crediting the ledger the first time it is seen succeeded. Status only moves forward
+    (pending → failed → succeeded): a late `processing` never hides a failure and a late
+    `payment_failed` never undoes a success, whatever order events arrive in."""
     from tunery.orgs.models import Organization
 
     intent = intent.to_dict() if isinstance(intent, stripe.StripeObject) else intent
@@ -182,20 +190,28 @@ def record_intent(intent, *, card: str = "", automatic: bool | None = None) -> P
                 payment, _ = Payment.objects.select_for_update().get_or_create(
                     stripe_payment_intent_id=intent["id"],
                     defaults={"organization": organization, "amount": from_cents(intent["amount"]), "currency": intent["currency"],
-                              "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card},
+                              "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card,
+                              "idempotency_key": idempotency_key},
                 )
         except IntegrityError:  # created by the webhook at the same moment
             payment = Payment.objects.select_for_update().get(stripe_payment_intent_id=intent["id"])
-        if payment.status != PaymentStatus.SUCCEEDED:
+        if idempotency_key and not payment.idempotency_key:  # the webhook got here first
+            payment.idempotency_key = idempotency_key
+            payment.save(update_fields=["idempotency_key"])
+        if STATUS_RANK[status] >= STATUS_RANK[payment.status]:
             payment.status = status
             error = intent.get("last_payment_error") or {}
             payment.failure_message = (error.get("message") or error.get("code") or "declined")[:300] if status == PaymentStatus.FAILED else ""
-            payment.receipt_url = _receipt_url(intent) or payment.receipt_url
+            payment.receipt_url = payment.receipt_url or _receipt_url(intent)
             payment.save()
         if payment.status == PaymentStatus.SUCCEEDED and not payment.ledger_entries.exists():
             ledger.credit(organization, EntryKind.TOP_UP, payment.amount,
                           f"Top-up{' (auto-recharge)' if payment.automatic else ''}: {payment.card or 'card'}", payment=payment)
     return payment
+
+
+# A failed PaymentIntent can still succeed (retried with another card); nothing comes after success.
+STATUS_RANK = {PaymentStatus.PROCESSING: 0, PaymentStatus.REQUIRES_ACTION: 0, PaymentStatus.FAILED: 1, PaymentStatus.SUCCEEDED: 2}
 
 
 def _status_of(intent) -> str:
@@ -209,7 +225,13 @@ def _status_of(intent) -> str:
 
 
 def _receipt_url(intent) -> str:
+    """Stripe's receipt for the payment: on the charge, which a webhook names only by id."""
     charge = intent.get("latest_charge")
+    if isinstance(charge, str) and intent["status"] == "succeeded":
+        try:
+            charge = client().v1.charges.retrieve(charge).to_dict()
+        except stripe.StripeError:
+            return ""  # the receipt page still shows our own record of the payment
     return (charge.get("receipt_url") or "") if isinstance(charge, dict) else ""
 
 

@@ -1,6 +1,7 @@
 """The billing page (balance, spend chart, ledger, receipts, card, top-up, limits), its CSV
 export and receipts, and the operators' revenue view."""
 import csv
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +34,7 @@ def billing_page(request):
         "stripe_enabled": payments.stripe_enabled(),
         "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "stripe_js_url": settings.STRIPE_JS_URL,
+        "nonce": uuid.uuid4().hex,
     })
 
 
@@ -45,7 +47,8 @@ def _refused(request, error: RefusedRequest) -> None:
 def top_up(request):
     amount = parse_usd(request.POST.get("amount", ""))
     try:
-        payment = payments.top_up(request.organization, amount, actor=request.user.get_username())
+        payment = payments.top_up(request.organization, amount, actor=request.user.get_username(),
+                                  idempotency_key=request.POST.get("nonce", "")[:100])  # a double click is one charge
     except RefusedRequest as error:
         _refused(request, error)
         return redirect("billing:page")

@@ -40,10 +40,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "The event has no id, type or data."}, status=400)
     try:
         with transaction.atomic():
-            StripeEvent.objects.create(event_id=payload["id"], type=payload["type"])
+            try:
+                with transaction.atomic():
+                    StripeEvent.objects.create(event_id=payload["id"], type=payload["type"])
+            except IntegrityError:  # applied before (a replay), or being applied right now
+                return JsonResponse({"received": True, "duplicate": True})
+            # Any other failure rolls the event back and answers 500, so Stripe delivers it again.
             applied = apply_event(payload)
-    except IntegrityError:
-        return JsonResponse({"received": True, "duplicate": True})
     except Organization.DoesNotExist:
         # Not one of ours (another app on the same Stripe account): acknowledge, change nothing.
         return JsonResponse({"received": True, "ignored": "unknown organization"})
