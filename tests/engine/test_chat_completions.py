@@ -101,3 +101,12 @@ def test_a_client_that_disconnects_frees_its_rows(client, engine):
     while engine.scheduler.active_rows and time.monotonic() < deadline:
         time.sleep(0.05)
     assert engine.scheduler.active_rows == 0
+
+
+def test_continuous_usage_reports_what_was_used_so_far_on_every_chunk(client):
+    """vLLM's stream_options.continuous_usage_stats, which the gateway uses for metering."""
+    plain = ask(client)
+    chunks = list(ask(client, stream=True, stream_options={"include_usage": True, "continuous_usage_stats": True}))
+    counts = [chunk.usage.completion_tokens for chunk in chunks]
+    assert all(chunk.usage.prompt_tokens == plain.usage.prompt_tokens for chunk in chunks)
+    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] == plain.usage.completion_tokens

@@ -4,7 +4,7 @@ import time
 import openai
 import pytest
 
-from tests.conftest import key_client
+from tests.conftest import key_client, wait_for
 from tunery.inference.models import InferenceRequest
 
 
@@ -41,6 +41,20 @@ def test_streaming_arrives_piece_by_piece_with_usage(client_a, tuned, org_a):
     assert len(texts) > 3 and arrivals[0] < arrivals[-1]  # several chunks, not one buffered blob
     assert usage and usage.completion_tokens >= len(texts) - 1
     assert InferenceRequest.objects.get(organization=org_a).stream
+
+
+def test_a_stream_the_client_abandons_is_metered_up_to_there(client_a, tuned, org_a):
+    stream = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Tell me a long story"}],
+                                              max_tokens=120, temperature=0, stream=True)
+    received = 0
+    for chunk in stream:
+        assert chunk.usage is None  # the usage the gateway meters by is not passed on
+        received += bool(chunk.choices and chunk.choices[0].delta.content)
+        if received == 5:
+            break
+    stream.close()  # the client goes away mid-answer
+    row = wait_for(lambda: InferenceRequest.objects.filter(organization=org_a).first(), timeout=30)
+    assert row.prompt_tokens > 0 and 5 <= row.completion_tokens < 120
 
 
 def test_stream_without_include_usage_has_no_usage_chunk(client_a, tuned):

@@ -66,7 +66,8 @@ async def _generate(request: Request, kind: Kind) -> Response:
         finally:
             stream.cancel()  # no-op when complete; stops the rows if this task is cancelled
         return JSONResponse(collector.response(job.prompt_tokens))
-    chunker = Chunker(envelope, job.choices, job.logprobs, parsed.stream.include_usage, engine.token_text)
+    chunker = Chunker(envelope, job.choices, job.logprobs, parsed.stream.include_usage, engine.token_text,
+                      job.prompt_tokens, parsed.stream.continuous_usage)
     return StreamingResponse(_events(stream, first, chunker, job), media_type="text/event-stream")
 
 

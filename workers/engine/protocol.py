@@ -38,6 +38,7 @@ class SamplingRequest:
 class StreamRequest:
     stream: bool = False
     include_usage: bool = False
+    continuous_usage: bool = False  # vLLM's `continuous_usage_stats`: usage so far on every chunk
 
 
 @dataclass
@@ -129,7 +130,7 @@ def _stream(body: dict[str, Any]) -> StreamRequest:
         raise bad_request("`stream_options` is only allowed when `stream` is true.", "stream_options")
     if not isinstance(options, dict):
         raise bad_request("`stream_options` must be an object.", "stream_options")
-    return StreamRequest(stream, _boolean(options, "include_usage"))
+    return StreamRequest(stream, _boolean(options, "include_usage"), _boolean(options, "continuous_usage_stats"))
 
 
 def _sampling(body: dict[str, Any], logprobs: bool, top_logprobs: int) -> SamplingRequest:

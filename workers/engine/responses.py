@@ -112,18 +112,25 @@ class Collector:
 class Chunker:
     """Turns updates into Server-Sent Events, ending with ``data: [DONE]``."""
 
-    def __init__(self, envelope: Envelope, choices: int, logprobs: bool, include_usage: bool, token_text: TokenText) -> None:
+    def __init__(self, envelope: Envelope, choices: int, logprobs: bool, include_usage: bool, token_text: TokenText,
+                 prompt_tokens: int = 0, continuous_usage: bool = False) -> None:
         self.envelope = envelope
         self.choices = choices
         self.logprobs = logprobs
         self.include_usage = include_usage
         self.token_text = token_text
         self.completion_tokens = 0
+        self.prompt_tokens = prompt_tokens
+        self.continuous_usage = continuous_usage
+        self.generated: dict[int, int] = {}  # per choice, tokens generated so far
 
     def _event(self, choices: list[dict[str, Any]], usage_value: dict[str, int] | None = None) -> str:
         chunk = {**self.envelope.head(chunk=True), "choices": choices}
-        if self.include_usage:
-            chunk["usage"] = usage_value  # null on every chunk but the last, as OpenAI sends it
+        if self.continuous_usage and usage_value is None:
+            # vLLM's continuous_usage_stats: what was used so far, so a stream cut short is still metered.
+            usage_value = usage(self.prompt_tokens, sum(self.generated.values()))
+        if self.include_usage or self.continuous_usage:
+            chunk["usage"] = usage_value  # otherwise null on every chunk but the last, as OpenAI sends it
         return f"data: {json.dumps(chunk)}\n\n"
 
     def start(self) -> str:
@@ -139,6 +146,7 @@ class Chunker:
         events = []
         for update in updates:
             self.completion_tokens += update.completion_tokens
+            self.generated[update.index] = update.generated
             if self.envelope.kind == "chat":
                 logprobs = chat_logprobs(update.logprobs, self.token_text) if self.logprobs else None
                 body: dict[str, Any] = {"delta": {"content": update.text} if update.text else {}}

@@ -57,6 +57,7 @@ class ChoiceUpdate:
     logprobs: list[TokenLogprob]
     finish_reason: FinishReason | None = None
     completion_tokens: int = 0  # every generated token, end-of-turn included; set when finished
+    generated: int = 0  # tokens generated so far (for usage reported while streaming)
 
 
 class Sink(Protocol):
@@ -282,7 +283,7 @@ class Scheduler:
             return None
         if finish is not None:
             row.finished = True
-        return ChoiceUpdate(row.index, text, logprobs, finish, row.generated if finish else 0)
+        return ChoiceUpdate(row.index, text, logprobs, finish, row.generated if finish else 0, row.generated)
 
     def _remove_finished(self) -> None:
         if not any(row.finished for row in self._rows):

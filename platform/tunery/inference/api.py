@@ -55,7 +55,9 @@ class Completions(OrganizationAPIView):
         upstream = {**body, "model": engine_name}
         if body.get("stream"):
             wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            upstream["stream_options"] = {"include_usage": True}  # always meter streams
+            # Always meter streams, and with usage on every chunk (vLLM's continuous_usage_stats,
+            # which Tunery's engine speaks too) a stream the client abandons is metered up to there.
+            upstream["stream_options"] = {"include_usage": True, "continuous_usage_stats": True}
             response = StreamingHttpResponse(self._relay(upstream, resolved, public_model, wants_usage, meter), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # tell proxies not to buffer either
@@ -132,10 +134,10 @@ class Completions(OrganizationAPIView):
                             chunk["model"] = public_model
                             if chunk.get("usage"):
                                 outcome["usage"] = chunk["usage"]
-                                if not wants_usage:
-                                    if not chunk.get("choices"):
-                                        continue
-                                    chunk["usage"] = None
+                                if chunk.get("choices"):
+                                    chunk["usage"] = None  # clients get usage on the last chunk only, as from OpenAI
+                                elif not wants_usage:
+                                    continue
                             if outcome["first_token_at"] is None and chunk.get("choices"):
                                 outcome["first_token_at"] = time.monotonic()
                             yield _sse(chunk)
