@@ -38,6 +38,7 @@ def test_it_follows_a_job_to_the_end_and_prints_base_vs_fine_tuned(succeeded_job
     assert f"/fine-tuning/{succeeded_job.public_id}" in text
     assert "#" * 30 + "] 100% succeeded" in text
     assert "Fine-tune succeeded in " in text and succeeded_job.fine_tuned_model in text
+    assert f"for {succeeded_job.trained_tokens:,} trained tokens; balance $" in text
     assert "Exact match on 8 held-out examples: base 0.0% → fine-tuned 87.5%" in text
     assert "Validation loss: base 5.250 → fine-tuned 0.125" in text
     assert "/playground?model=ft%3Atiny-llama" in text

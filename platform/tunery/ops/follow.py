@@ -9,6 +9,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.urls import reverse
 
+from tunery.billing import ledger
+from tunery.billing.money import display
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobStatus
 
 BAR_WIDTH = 30
@@ -74,6 +76,9 @@ def summary(job: FineTuningJob) -> list[str]:
         return [f"Fine-tune {job.status}: {reason}"]
     took = f" in {duration((job.finished_at - job.started_at).total_seconds())}" if job.started_at and job.finished_at else ""
     lines = [f"Fine-tune succeeded{took}: {job.fine_tuned_model}"]
+    charged = ledger.job_charge(job)
+    if charged is not None:
+        lines.append(f"Charged {display(charged)} for {job.trained_tokens:,} trained tokens; balance {display(ledger.balance(job.organization))}")
     evaluation = job.evaluation
     if not evaluation:
         return lines + ["No evaluation (too few examples to hold some out)."]
