@@ -66,5 +66,7 @@ def test_sigkilled_worker_resumes_from_its_last_checkpoint(api_a, tiny_base, tra
     assert done.status == "succeeded", done.error
     assert done.attempts == 2
     messages = list(done.events.values_list("message", flat=True))
-    resumed = [m for m in messages if m.startswith("Resumed from the checkpoint at step")]
-    assert resumed == [f"Resumed from the checkpoint at step {last_checkpoint}."]
+    resumed = [int(m.rsplit(" ", 1)[1].rstrip(".")) for m in messages if m.startswith("Resumed from the checkpoint at step")]
+    # The last checkpoint on disk: the one the database knew of, or a later one the worker had
+    # written but not yet recorded when it was killed. Never an earlier one, never from scratch.
+    assert len(resumed) == 1 and last_checkpoint <= resumed[0] < done.total_steps
