@@ -8,7 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from tunery.billing.models import BillingAccount, EntryKind, LedgerEntry
-from tunery.billing.money import usd
+from tunery.billing.money import cost, usd
+from tunery.jobs.models import JobStatus
 
 
 def account_for(organization) -> BillingAccount:
@@ -60,31 +61,30 @@ def hold_for_job(job, amount: Decimal, tokens: int) -> LedgerEntry:
     )
 
 
-def settle_job(job) -> None:
+def settle_job(job) -> bool:
     """At the end of a job: release its hold and charge the tokens it actually trained, at its
     quoted price. A failed job is charged nothing; a cancelled one what it trained before the
-    stop. Safe to call twice (one release and one charge per job, by constraint)."""
-    from tunery.billing.money import cost
-    from tunery.jobs.models import JobStatus
-
+    stop. Safe to call twice (one release and one charge per job, by constraint). True when it
+    charged something."""
     with transaction.atomic():
         hold = LedgerEntry.objects.filter(job=job, kind=EntryKind.HOLD).first()
         if hold is None or LedgerEntry.objects.filter(job=job, kind=EntryKind.RELEASE).exists():
-            return
+            return False
         LedgerEntry.objects.create(
             organization_id=job.organization_id, job=job, kind=EntryKind.RELEASE, amount=-hold.amount,
             description=f"Hold released: job {job.public_id} {job.status}",
         )
         tokens = job.trained_tokens or 0
         if job.status == JobStatus.FAILED or not tokens or job.price is None:
-            return
+            return False
         charge = cost(tokens, job.price.training_per_million)
-        if charge > 0:
-            LedgerEntry.objects.create(
-                organization_id=job.organization_id, job=job, kind=EntryKind.JOB_CHARGE, amount=-charge, tokens=tokens,
-                description=f"Fine-tuning {job.public_id} ({job.status}): {tokens:,} trained tokens",
-            )
-    transaction.on_commit(lambda: _after_debit(job.organization))
+        if charge <= 0:
+            return False
+        LedgerEntry.objects.create(
+            organization_id=job.organization_id, job=job, kind=EntryKind.JOB_CHARGE, amount=-charge, tokens=tokens,
+            description=f"Fine-tuning {job.public_id} ({job.status}): {tokens:,} trained tokens",
+        )
+        return True
 
 
 def job_charge(job) -> Decimal | None:
@@ -93,9 +93,3 @@ def job_charge(job) -> Decimal | None:
         return None
     charge = LedgerEntry.objects.filter(job=job, kind=EntryKind.JOB_CHARGE).values_list("amount", flat=True).first()
     return -charge if charge is not None else Decimal(0)
-
-
-def _after_debit(organization) -> None:
-    from tunery.billing.limits import after_spend
-
-    after_spend(organization)

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from tunery.api.errors import RefusedRequest
 from tunery.billing import ledger
@@ -185,16 +185,13 @@ def record_intent(intent, *, card: str = "", automatic: bool | None = None, idem
     organization = Organization.objects.get(public_id=intent["metadata"]["organization"])
     status = _status_of(intent)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                payment, _ = Payment.objects.select_for_update().get_or_create(
-                    stripe_payment_intent_id=intent["id"],
-                    defaults={"organization": organization, "amount": from_cents(intent["amount"]), "currency": intent["currency"],
-                              "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card,
-                              "idempotency_key": idempotency_key},
-                )
-        except IntegrityError:  # created by the webhook at the same moment
-            payment = Payment.objects.select_for_update().get(stripe_payment_intent_id=intent["id"])
+        # Created by the webhook at the same moment: get_or_create gets (and locks) that row.
+        payment, _ = Payment.objects.select_for_update().get_or_create(
+            stripe_payment_intent_id=intent["id"],
+            defaults={"organization": organization, "amount": from_cents(intent["amount"]), "currency": intent["currency"],
+                      "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card,
+                      "idempotency_key": idempotency_key},
+        )
         if idempotency_key and not payment.idempotency_key:  # the webhook got here first
             payment.idempotency_key = idempotency_key
             payment.save(update_fields=["idempotency_key"])

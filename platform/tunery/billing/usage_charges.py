@@ -6,10 +6,12 @@ from collections import defaultdict
 from django.db import transaction
 from django.utils import timezone
 
+from tunery.billing.limits import after_spend
 from tunery.billing.models import EntryKind, LedgerEntry, UsagePeriod
 from tunery.billing.money import cost
 from tunery.billing.prices import current_price
 from tunery.inference.models import InferenceRequest
+from tunery.orgs.models import Organization
 
 BATCH = 5000
 
@@ -62,8 +64,5 @@ def _charge(claimed: list[dict], now) -> int:
 
 
 def _after_debit(organization_ids) -> None:
-    from tunery.billing.limits import after_spend
-    from tunery.orgs.models import Organization
-
     for organization in Organization.objects.filter(pk__in=organization_ids):
         after_spend(organization)

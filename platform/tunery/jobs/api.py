@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from tunery.api.errors import ApiError
 from tunery.api.pagination import cursor_page
 from tunery.api.views import OrganizationAPIView
-from tunery.billing.limits import BillingRefusal, check_job_affordable
 from tunery.inference import engine_client
 from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
@@ -45,13 +44,9 @@ class JobEstimate(JobAPIView):
 
     @extend_schema(operation_id="estimate_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
     def post(self, request):
-        estimate = services.check_request(request.organization, request.data).estimate
-        refusal = None
-        try:
-            check_job_affordable(request.organization, estimate.amount)
-        except BillingRefusal as error:
-            refusal = {"code": error.code, "message": error.message}
-        return Response({**estimate.to_dict(), "affordable": refusal is None, "refusal": refusal})
+        estimate, refusal = services.estimate(request.organization, request.data)
+        return Response({**estimate.to_dict(), "affordable": refusal is None,
+                         "refusal": {"code": refusal.code, "message": refusal.message} if refusal else None})
 
 
 class JobDetail(JobAPIView):

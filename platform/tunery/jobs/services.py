@@ -10,7 +10,7 @@ from django.utils import timezone
 from tunery.api.errors import RefusedRequest
 from tunery.billing import ledger
 from tunery.billing.estimates import JobEstimate, estimate_job
-from tunery.billing.limits import after_spend, check_job_affordable
+from tunery.billing.limits import BillingRefusal, after_spend, check_job_affordable
 from tunery.billing.money import display
 from tunery.files.models import File, Purpose, Status as FileStatus
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobEvent, JobStatus
@@ -105,6 +105,17 @@ def check_request(organization, data: dict) -> JobRequest:
     )
 
 
+def estimate(organization, data: dict) -> tuple[JobEstimate, BillingRefusal | None]:
+    """What `create_job` with `data` would train, cost and take, and the refusal it would give
+    for want of balance or spend limit (None when it would be accepted). Starts nothing."""
+    checked = check_request(organization, data)
+    try:
+        check_job_affordable(organization, checked.estimate.amount)
+    except BillingRefusal as refusal:
+        return checked.estimate, refusal
+    return checked.estimate, None
+
+
 def create_job(organization, data: dict) -> FineTuningJob:
     checked = check_request(organization, data)
     estimate = checked.estimate
@@ -173,8 +184,8 @@ def transition(job: FineTuningJob, from_statuses, to_status: str, **fields) -> b
         updated = FineTuningJob.objects.filter(pk=job.pk, status__in=from_statuses).update(status=to_status, **fields)
         if updated:
             job.refresh_from_db()
-            if to_status in FINAL_STATUSES:
-                ledger.settle_job(job)
+            if to_status in FINAL_STATUSES and ledger.settle_job(job):
+                transaction.on_commit(lambda: after_spend(job.organization))
     return bool(updated)
 
 

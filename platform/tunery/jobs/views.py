@@ -5,7 +5,6 @@ from django.views.decorators.http import require_POST
 
 from tunery.api.errors import RefusedRequest
 from tunery.billing.ledger import job_charge
-from tunery.billing.limits import check_job_affordable
 from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
 from tunery.jobs.forms import JobForm
@@ -47,10 +46,10 @@ def estimate(request):
     context = {}
     if form.is_valid():
         try:
-            context["estimate"] = services.check_request(request.organization, form.request_body()).estimate
-            check_job_affordable(request.organization, context["estimate"].amount)
-        except RefusedRequest as error:
-            context["refusal"] = error.message
+            context["estimate"], refusal = services.estimate(request.organization, form.request_body())
+        except RefusedRequest as error:  # a bad value: there is nothing to estimate
+            refusal = error
+        context["refusal"] = refusal.message if refusal else None
     return render(request, "jobs/_estimate.html", context)
 
 
