@@ -156,3 +156,9 @@ def test_another_organization_cannot_estimate_with_our_file(api_b, tiny_base, tr
 def test_the_estimate_refuses_a_body_that_is_not_an_object(api_a, tiny_base):
     reply = api_a.post("/v1/fine_tuning/jobs/estimate", [1, 2], format="json")
     assert reply.status_code == 400 and "JSON object" in reply.json()["error"]["message"]
+
+
+def test_the_form_estimate_knows_nothing_of_another_organizations_file(client, outsider_b, tiny_base, training_file_a):
+    client.force_login(outsider_b)
+    fragment = client.post("/fine-tuning/estimate", {"model": "tiny-llama", "training_file": training_file_a.public_id}).content.decode()
+    assert "tokens</strong> to train" not in fragment and "Choose a training file" in fragment
