@@ -13,6 +13,13 @@ since the model must learn to stop. This equals, per turn, the tokens of the con
 through that turn minus those of the rendered prompt (add_generation_prompt=True), the usual
 way to mask a prompt; tests check the two agree. Weight-0 assistant turns, system and user
 turns are context only.
+
+The fast path: for GPT-2-style tokenizers (the embedded SmolLM2 among them) a tiktoken twin
+(``fast_bpe``) counts each message's content on its own, and the template's share comes from a
+layout learnt once per role sequence (``chat_layout``). Nothing is rendered, no offsets are
+built, and contents repeated across examples (shared system prompts) are counted once. The
+counts are the same by construction, and the tests compare both paths on every fixture;
+examples the layout cannot vouch for take the path above.
 """
 
 from __future__ import annotations
@@ -21,13 +28,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from workers.ml.data.chat_layout import ChatLayouts, Plan
+from workers.ml.data.fast_bpe import count_each, twin_of
 from workers.ml.data.schema import Messages
+
+Counts = Callable[[], list[tuple[int, int] | str]]
+_CACHE_ENTRIES = 8192  # contents whose counts are kept across batches (cleared when full)
 
 _PROBE_ANSWER = "Zq7xW"
 
 
 class ChatTokenCounter:
-    def __init__(self, tokenizer: Any) -> None:
+    def __init__(self, tokenizer: Any, fast: bool = True) -> None:
         backend = getattr(tokenizer, "backend_tokenizer", None)
         if backend is None:
             raise TypeError("Token counting needs a fast (Rust) tokenizer.")
@@ -41,6 +53,22 @@ class ChatTokenCounter:
         self._tokenizer = tokenizer
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tunery-tokenize")
         self.header, self.suffix = self._turn_markers()
+        self._twin = twin_of(tokenizer) if fast else None
+        self._layouts = None
+        if self._twin is not None:
+            self._layouts = ChatLayouts(self.render, self._count_one, self._twin.special_tokens_set, self.suffix)
+        self._known: dict[str, int] = {}
+
+    @property
+    def fast(self) -> bool:
+        """Whether counts come from the tiktoken twin and template layouts (see module doc)."""
+        return self._layouts is not None
+
+    def _count_one(self, text: str) -> int:
+        return len(self._twin.encode(text, allowed_special="all"))
+
+    def _count_many(self, texts: list[str]) -> list[int]:
+        return count_each(self._twin, texts)
 
     def close(self) -> None:
         self._pool.shutdown()
@@ -87,11 +115,40 @@ class ChatTokenCounter:
                     break
         return spans
 
-    def submit(self, batch: Sequence[Messages]) -> Callable[[], list[tuple[int, int] | str]]:
-        """Render ``batch`` now and start encoding it in the background; the returned function
-        waits for the encodings and gives ``(total_tokens, trained_tokens)`` per example, or
-        the template's error message for an example the template refuses (strict templates
-        raise, e.g. when roles do not alternate)."""
+    def submit(self, batch: Sequence[Messages]) -> Counts:
+        """Start counting ``batch`` in the background; the returned function waits for the
+        counts and gives ``(total_tokens, trained_tokens)`` per example, or the template's
+        error message for an example the template refuses (strict templates raise, e.g. when
+        roles do not alternate)."""
+        if self._layouts is None:
+            return self._submit_rendered(batch)
+        plans = [self._layouts.plan(messages) for messages in batch]
+        rest = [messages for messages, plan in zip(batch, plans) if plan is None]
+        rest_counts = self._submit_rendered(rest) if rest else list
+        # Counts this batch needs: those already known now, and the rest to encode.
+        known: dict[str, int] = {}
+        fresh: dict[str, None] = {}
+        for plan in plans:
+            for content in plan.contents if plan else ():
+                if content in self._known:
+                    known[content] = self._known[content]
+                else:
+                    fresh[content] = None
+        future = self._pool.submit(self._count_many, list(fresh))
+
+        def counts() -> list[tuple[int, int] | str]:
+            encoded = dict(zip(fresh, future.result()))
+            if len(self._known) + len(encoded) > _CACHE_ENTRIES:
+                self._known.clear()
+            self._known.update(encoded)
+            known.update(encoded)
+            rendered = iter(rest_counts())
+            return [_from_plan(plan, known) if plan else next(rendered) for plan in plans]
+
+        return counts
+
+    def _submit_rendered(self, batch: Sequence[Messages]) -> Counts:
+        """The reference path: render each example and encode it whole, with offsets."""
         try:
             rendered: list[str | Exception] = self._tokenizer.apply_chat_template(list(batch), tokenize=False)
         except Exception:  # any template failure: find the failing examples one by one
@@ -121,6 +178,12 @@ class ChatTokenCounter:
 
     def count(self, batch: Sequence[Messages]) -> list[tuple[int, int] | str]:
         return self.submit(batch)()
+
+
+def _from_plan(plan: Plan, counts: dict[str, int]) -> tuple[int, int]:
+    tokens = [counts[content] for content in plan.contents]
+    trained = sum(n for n, learnt in zip(tokens, plan.trained) if learnt)
+    return plan.fixed_total + sum(tokens), plan.fixed_trained + trained
 
 
 def _tokens_in(encoding: Any, start: int, end: int) -> int:
