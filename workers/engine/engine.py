@@ -90,15 +90,14 @@ class Job:
 
 class Engine:
     def __init__(self, config: EngineConfig) -> None:
-        from workers.engine.lora import LoraStack  # imports torch, like the model itself
-
         self.config = config
-        self.chat = ChatModel(config.spec, config.device)
-        self.tokenizer = self.chat.tokenizer
         self.registry = AdapterRegistry()
-        stack = LoraStack(self.chat.model)
-        self.pool = AdapterPool(stack, int(config.adapter_memory_mb * 2**20))
-        self.scheduler = Scheduler(ModelRunner(self.chat, stack), self.pool, config.max_batch_size, config.max_prefill_tokens)
+        # The scheduler thread loads the model and owns it from then on (see Scheduler).
+        self.scheduler = Scheduler(self._load_model, config.max_batch_size, config.max_prefill_tokens)
+        self.scheduler.start()
+        self.pool = self.scheduler.pool
+        self.chat = self.scheduler.runner.chat
+        self.tokenizer = self.chat.tokenizer
         self.created = int(time.time())
         self.token_text = functools.lru_cache(maxsize=1 << 16)(self._decode_one)
 
@@ -109,8 +108,15 @@ class Engine:
     def base_name(self) -> str:
         return self.config.served_name
 
+    def _load_model(self) -> tuple[ModelRunner, AdapterPool]:
+        from workers.engine.lora import LoraStack  # imports torch, like the model itself
+
+        chat = ChatModel(self.config.spec, self.config.device)
+        stack = LoraStack(chat.model)
+        return ModelRunner(chat, stack), AdapterPool(stack, int(self.config.adapter_memory_mb * 2**20))
+
     def start(self) -> None:
-        self.scheduler.start()
+        """Register and load the adapters named at start."""
         for name, path in self.config.preload:
             info = self._register(name, path)
             self.scheduler.call(functools.partial(self._warm, info)).result()

@@ -109,27 +109,43 @@ class _Call:
     future: Future[Any]
 
 
+Build = Callable[[], "tuple[ModelRunner, AdapterPool]"]
+
+
 class Scheduler:
-    def __init__(
-        self, runner: ModelRunner, pool: AdapterPool, max_batch_size: int = 16, max_prefill_tokens: int = 4096
-    ) -> None:
-        self.runner = runner
-        self.pool = pool
+    """Owns the model: ``build`` loads it on the scheduler thread, and every forward pass and
+    adapter load after that runs there too.
+
+    That is for speed on CPU, not only for safety: with OpenMP every thread that runs parallel
+    torch ops gets its own pool of workers, and when the model was loaded on the main thread
+    (leaving a second pool behind) each decode step here took 1.5-2.5x as long.
+    """
+
+    runner: ModelRunner
+    pool: AdapterPool
+
+    def __init__(self, build: Build, max_batch_size: int = 16, max_prefill_tokens: int = 4096) -> None:
+        self._build = build
         self.max_batch_size = max_batch_size
         self.max_prefill_tokens = max_prefill_tokens  # caps how long one admission stalls the running rows
         self._inbox: queue.Queue[list[Group] | _Call | _Stop] = queue.Queue()
         self._waiting: deque[Group] = deque()
         self._rows: list[_Row] = []
         self._batch = BatchCache()
-        self._thread = threading.Thread(target=self._run, name="engine-scheduler", daemon=True)
+        self._thread: threading.Thread | None = None
         self.peak_rows = 0  # largest batch decoded so far, for tests and the benchmark
 
     def start(self) -> None:
+        """Start the thread and wait until it has built the model; raises what building raised."""
+        built: Future[None] = Future()
+        self._thread = threading.Thread(target=self._run, args=(built,), name="engine-scheduler", daemon=True)
         self._thread.start()
+        built.result()
 
     def stop(self) -> None:
-        self._inbox.put(_Stop())
-        self._thread.join(timeout=30)
+        if self._thread is not None:
+            self._inbox.put(_Stop())
+            self._thread.join(timeout=30)
 
     @property
     def active_rows(self) -> int:
@@ -146,7 +162,13 @@ class Scheduler:
 
     # The loop ---------------------------------------------------------------------------
 
-    def _run(self) -> None:
+    def _run(self, built: Future[None]) -> None:
+        try:
+            self.runner, self.pool = self._build()
+        except BaseException as exc:  # handed to start()
+            built.set_exception(exc)
+            return
+        built.set_result(None)
         while self._drain(block=not self._rows and not self._waiting):
             self._drop_cancelled()
             self._guarded(self._admit)
