@@ -33,7 +33,10 @@ from workers.ml.data.fast_bpe import count_each, twin_of
 from workers.ml.data.schema import Messages
 
 Counts = Callable[[], list[tuple[int, int] | str]]
-_CACHE_ENTRIES = 8192  # contents whose counts are kept across batches (cleared when full)
+# Counts kept across batches, for contents that repeat (system prompts, fixed instructions):
+# short ones only, so the cache stays a few MiB whatever the file holds; cleared when full.
+_CACHE_ENTRIES = 8192
+_CACHE_MAX_CHARS = 2048
 
 _PROBE_ANSWER = "Zq7xW"
 
@@ -140,7 +143,7 @@ class ChatTokenCounter:
             encoded = dict(zip(fresh, future.result()))
             if len(self._known) + len(encoded) > _CACHE_ENTRIES:
                 self._known.clear()
-            self._known.update(encoded)
+            self._known.update((text, n) for text, n in encoded.items() if len(text) <= _CACHE_MAX_CHARS)
             known.update(encoded)
             rendered = iter(rest_counts())
             return [_from_plan(plan, known) if plan else next(rendered) for plan in plans]
