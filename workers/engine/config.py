@@ -10,11 +10,16 @@ from pathlib import Path
 from workers.ml.base_models import CATALOGUE, EMBEDDED_DEFAULT, BaseModelSpec
 
 
+# vLLM's names for the weights' precision.
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
 @dataclass
 class EngineConfig:
     spec: BaseModelSpec
     served_name: str  # the ``model`` value that selects the bare base model
     device: str | None = None  # None: CUDA when available, else CPU
+    dtype: str = "auto"  # one of DTYPES; auto: bf16 on a CUDA GPU that has it, else fp32
     max_batch_size: int = 16  # rows (choices) decoded together
     max_prefill_tokens: int = 4096
     adapter_memory_mb: float = 1024.0
@@ -50,6 +55,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-seq-len", type=int, help="context length (default: the catalogue's, or the model's config)")
     p.add_argument("--served-model-name", help="name that selects the base model (default: its catalogue or folder name)")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
+    p.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="auto",
+        help="weights' precision (auto: bfloat16 on a GPU that has it, else float32); "
+        "bfloat16 also speeds up batches on CPUs with AVX512_BF16 or AMX",
+    )
     p.add_argument("--max-batch-size", type=int, default=16, help="choices decoded together in one step")
     p.add_argument("--max-prefill-tokens", type=int, default=4096, help="prompt tokens admitted per step")
     p.add_argument("--adapter-memory-mb", type=float, default=1024.0, help="memory budget for loaded LoRA weights")
@@ -71,6 +83,7 @@ def config_from_args(args: argparse.Namespace) -> EngineConfig:
         spec=spec,
         served_name=args.served_model_name or spec.name,
         device=args.device,
+        dtype=args.dtype,
         max_batch_size=args.max_batch_size,
         max_prefill_tokens=args.max_prefill_tokens,
         adapter_memory_mb=args.adapter_memory_mb,

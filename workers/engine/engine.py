@@ -111,7 +111,10 @@ class Engine:
     def _load_model(self) -> tuple[ModelRunner, AdapterPool]:
         from workers.engine.lora import LoraStack  # imports torch, like the model itself
 
-        chat = ChatModel(self.config.spec, self.config.device)
+        import torch
+
+        dtype = None if self.config.dtype == "auto" else getattr(torch, self.config.dtype)
+        chat = ChatModel(self.config.spec, self.config.device, dtype)
         stack = LoraStack(chat.model)
         return ModelRunner(chat, stack), AdapterPool(stack, int(self.config.adapter_memory_mb * 2**20))
 
