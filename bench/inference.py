@@ -159,6 +159,7 @@ def main() -> None:
     parser.add_argument("--requests-per-client", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--memory-adapters", type=int, default=20)
+    parser.add_argument("--dtype", default="auto", help="the engine's --dtype (auto, float32, bfloat16, float16)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 
@@ -170,7 +171,8 @@ def main() -> None:
         spec = EMBEDDED_DEFAULT
         base_flags = ["--served-model-name", "base"]
     base = load_model(spec, "cpu")
-    base_param_bytes = sum(p.numel() * p.element_size() for p in base.parameters())
+    served_size = {"float32": 4, "bfloat16": 2, "float16": 2}.get(args.dtype)  # auto: as loaded here
+    base_param_bytes = sum(p.numel() * (served_size or p.element_size()) for p in base.parameters())
     count = max(args.memory_adapters, args.adapters)
     adapters = [make_adapter(spec, base, work / f"adapter-{i}", seed=i) for i in range(count)]
     del base
@@ -178,7 +180,8 @@ def main() -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "workers.engine", "--port", str(port), "--adapter-memory-mb", "100000", "--log-level", "warning"]
+    command = [sys.executable, "-m", "workers.engine", "--port", str(port), "--adapter-memory-mb", "100000", "--log-level", "warning",
+               "--dtype", args.dtype]
     engine = subprocess.Popen([*command, *base_flags], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
         deadline = time.monotonic() + 600
@@ -206,7 +209,7 @@ def main() -> None:
             for c in range(args.clients)
         ]
         same = [[("ft-0", question) for _, question in client] for client in plan]
-        print(f"model={spec.name} clients={args.clients} adapters={args.adapters} max_tokens={args.max_tokens} torch_threads={torch.get_num_threads()}")
+        print(f"model={spec.name} clients={args.clients} adapters={args.adapters} max_tokens={args.max_tokens} dtype={args.dtype} torch_threads={torch.get_num_threads()}")
         sequential = summary("one at a time", *asyncio.run(run_clients(url, plan, args.max_tokens, concurrent=False)))
         mixed = summary(f"{args.clients} concurrent, {args.adapters} adapters", *asyncio.run(run_clients(url, plan, args.max_tokens, concurrent=True)))
         single = summary(f"{args.clients} concurrent, 1 adapter", *asyncio.run(run_clients(url, same, args.max_tokens, concurrent=True)))
