@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
         choices=DTYPES,
         default="auto",
         help="weights' precision (auto: bfloat16 on a GPU that has it, else float32); "
-        "bfloat16 also speeds up batches on CPUs with AVX512_BF16 or AMX",
+        "bfloat16 on a CPU halves memory but needs AVX512_BF16 or AMX to be fast",
     )
     p.add_argument("--max-batch-size", type=int, default=16, help="choices decoded together in one step")
     p.add_argument("--max-prefill-tokens", type=int, default=4096, help="prompt tokens admitted per step")
