@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.billing.conftest import localstripe_url, stripe_on  # noqa: F401  (fixtures)
 from tests.browser.helpers import log_in, screenshot, wait_for
@@ -58,3 +60,29 @@ def test_an_owner_saves_a_card_with_stripe_js_and_pays(live_server, browser, own
     assert browser.find_element(By.ID, "balance").text == "$25.00"  # no trial credit in Stripe mode
     assert "succeeded" in browser.find_element(By.ID, "payments").text
     screenshot(browser, "billing-stripe")
+
+
+def _complete_bank_check(browser) -> None:
+    """localstripe's Stripe.js stands in for the bank's 3-D Secure page with two buttons."""
+    WebDriverWait(browser, 60).until(
+        expected_conditions.element_to_be_clickable((By.XPATH, "//button[text()='Complete authentication']"))
+    ).click()
+
+
+def test_a_payment_the_bank_holds_is_confirmed_in_the_browser(live_server, browser, owner_a, org_a, stripe_on):
+    """A card whose bank asks for 3-D Secure on every payment: saving it and each top-up open
+    the bank's check in Stripe.js; the top-up is credited once the check succeeds."""
+    log_in(browser, live_server, owner_a)
+    browser.get(live_server.url + "/billing")
+    for placeholder, value in (("number", "4000002760003184"), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123"), ("postal_code", "10115")):
+        browser.find_element(By.CSS_SELECTOR, f"#card-element input[placeholder={placeholder}]").send_keys(value)
+    browser.find_element(By.CSS_SELECTOR, "#card-form button").click()
+    _complete_bank_check(browser)
+    wait_for(browser, ".messages", text="Saved visa •••• 3184")
+
+    _submit(browser, "#top-up-form", "amount", "30")
+    wait_for(browser, "h1", text="Confirm the payment with your bank")
+    screenshot(browser, "billing-3ds-check")
+    _complete_bank_check(browser)
+    wait_for(browser, ".messages", text="Payment of $30.00 succeeded")
+    assert browser.find_element(By.ID, "balance").text == "$30.00"

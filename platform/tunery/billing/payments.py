@@ -114,9 +114,16 @@ def _stripe_errors():
         raise _unavailable(error)
 
 
-def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str = "", idempotency_key: str = "") -> Payment | None:
+def top_up(
+    organization, amount: Decimal, *, automatic: bool = False, actor: str = "", idempotency_key: str = "", on_session: bool = False
+) -> Payment | None:
     """Charge the saved card `amount` dollars. In ledger-only mode the credit is simply added
     (there is no money to collect) and None is returned.
+
+    `on_session`: the customer is at the web page, so when the bank asks for 3-D Secure the
+    Payment comes back `requires_action` and the page lets them authenticate it
+    (`authentication_secret`, then `refresh`). Off session (the API, auto-recharge) Stripe
+    declines such a charge instead.
 
     `idempotency_key` makes a retry (a double click, a client retrying after a timeout, a
     redelivered task) the same charge: Stripe answers it with the first PaymentIntent."""
@@ -130,7 +137,8 @@ def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str
         raise PaymentRefused("Add a card first.", param="payment_method", code="no_payment_method")
     params = {
         "amount": to_cents(amount), "currency": "usd", "customer": account.stripe_customer_id, "payment_method": account.stripe_payment_method_id,
-        "off_session": True, "confirm": True, "expand": ["latest_charge"],  # the charge carries the receipt URL
+        "off_session": not on_session, "confirm": True, "expand": ["latest_charge"],  # the charge carries the receipt URL
+        "payment_method_types": ["card"],  # a saved card: 3-D Secure runs in Stripe.js, no redirect URL needed
         "metadata": {"organization": organization.public_id, "automatic": "1" if automatic else "0"},
     }
     card = f"{account.card_brand} •••• {account.card_last4}"
@@ -151,6 +159,26 @@ def top_up(organization, amount: Decimal, *, automatic: bool = False, actor: str
             reason = record_intent(intent, card=card, automatic=automatic, idempotency_key=key).failure_message or reason
         raise PaymentRefused(f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402)
     return record_intent(intent, card=card, automatic=automatic, idempotency_key=key)
+
+
+def authentication_secret(payment: Payment) -> str:
+    """The client secret with which Stripe.js shows the bank's 3-D Secure check for `payment`."""
+    _require_stripe()
+    try:
+        return client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id).client_secret
+    except stripe.StripeError as error:
+        raise _unavailable(error)
+
+
+def refresh(payment: Payment) -> Payment:
+    """Where `payment` stands at Stripe now (after the customer authenticated it, say), recorded
+    and credited once like any other reply or webhook."""
+    _require_stripe()
+    try:
+        intent = client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    except stripe.StripeError as error:
+        raise _unavailable(error)
+    return record_intent(intent)
 
 
 def _is_decline(error: stripe.StripeError) -> bool:

@@ -11,6 +11,8 @@ urlpatterns = [
     path("billing/settings", views.save_settings, name="settings"),
     path("billing/ledger.csv", views.ledger_csv, name="ledger-csv"),
     path("billing/receipts/<str:payment_id>", views.receipt, name="receipt"),
+    path("billing/payments/<str:payment_id>/authenticate", views.authenticate_payment, name="authenticate"),
+    path("billing/payments/<str:payment_id>/refresh", views.refresh_payment, name="refresh-payment"),
     path("billing/stripe/webhook/", webhooks.stripe_webhook, name="stripe-webhook"),
     path("staff/billing", views.staff_revenue, name="staff-revenue"),
 ]

@@ -47,17 +47,57 @@ def _refused(request, error: RefusedRequest) -> None:
 def top_up(request):
     amount = parse_usd(request.POST.get("amount", ""))
     try:
-        payment = payments.top_up(request.organization, amount, actor=request.user.get_username(),
+        payment = payments.top_up(request.organization, amount, actor=request.user.get_username(), on_session=True,
                                   idempotency_key=request.POST.get("nonce", "")[:100])  # a double click is one charge
     except RefusedRequest as error:
         _refused(request, error)
         return redirect("billing:page")
     if payment is None:
         messages.success(request, f"Added {display(amount)} of credit (ledger-only mode: no payment was collected).")
-    elif payment.status == PaymentStatus.SUCCEEDED:
+        return redirect("billing:page")
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        return redirect("billing:authenticate", payment_id=payment.public_id)
+    _say_where_it_stands(request, payment)
+    return redirect("billing:page")
+
+
+def _say_where_it_stands(request, payment: Payment) -> None:
+    if payment.status == PaymentStatus.SUCCEEDED:
         messages.success(request, f"Payment of {display(payment.amount)} succeeded: your credit is topped up.")
+    elif payment.status == PaymentStatus.FAILED:
+        messages.error(request, f"The payment of {display(payment.amount)} failed: {payment.failure_message}")
     else:
         messages.warning(request, f"The payment of {display(payment.amount)} is {payment.status.replace('_', ' ')}; credit is added when it succeeds.")
+
+
+@member_required(Scope.ADMIN)
+def authenticate_payment(request, payment_id: str):
+    """The bank asked for 3-D Secure: Stripe.js shows its check, then the page posts to
+    `refresh_payment`, which asks Stripe how it ended."""
+    payment = get_for_member(request, Payment, payment_id)
+    if payment.status != PaymentStatus.REQUIRES_ACTION:
+        _say_where_it_stands(request, payment)
+        return redirect("billing:page")
+    try:
+        secret = payments.authentication_secret(payment)
+    except RefusedRequest as error:
+        _refused(request, error)
+        return redirect("billing:page")
+    return render(request, "billing/authenticate.html", {
+        "payment": payment, "client_secret": secret,
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "stripe_js_url": settings.STRIPE_JS_URL,
+    })
+
+
+@member_required(Scope.ADMIN)
+@require_POST
+def refresh_payment(request, payment_id: str):
+    try:
+        payment = payments.refresh(get_for_member(request, Payment, payment_id))
+    except RefusedRequest as error:
+        _refused(request, error)
+        return redirect("billing:page")
+    _say_where_it_stands(request, payment)
     return redirect("billing:page")
 
 
