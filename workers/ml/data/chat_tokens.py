@@ -70,9 +70,6 @@ class ChatTokenCounter:
     def _count_one(self, text: str) -> int:
         return len(self._twin.encode(text, allowed_special="all"))
 
-    def _count_many(self, texts: list[str]) -> list[int]:
-        return count_each(self._twin, texts)
-
     def close(self) -> None:
         self._pool.shutdown()
 
@@ -137,7 +134,7 @@ class ChatTokenCounter:
                     known[content] = self._known[content]
                 else:
                     fresh[content] = None
-        future = self._pool.submit(self._count_many, list(fresh))
+        future = self._pool.submit(count_each, self._twin, list(fresh))
 
         def counts() -> list[tuple[int, int] | str]:
             encoded = dict(zip(fresh, future.result()))
