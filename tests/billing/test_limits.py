@@ -9,7 +9,8 @@ from django.core import mail
 from tests.billing.conftest import set_balance
 from tests.conftest import key_client
 from tunery.billing import ledger
-from tunery.billing.limits import after_spend
+from tunery.api.errors import ApiError
+from tunery.billing.limits import after_spend, check_inference_allowed
 from tunery.billing.models import BillingAccount, EntryKind, LedgerEntry, SpendNotice
 
 
@@ -80,3 +81,24 @@ def test_inference_past_the_spend_limit_is_refused(openai_a, org_a):
     with pytest.raises(openai.RateLimitError) as refused:
         openai_a.completions.create(model="tiny-llama", prompt="hi", max_tokens=2)
     assert refused.value.code == "insufficient_quota" and "spend limit" in refused.value.message
+
+
+def test_an_allowed_organization_is_checked_from_the_cache_until_it_is_charged(org_a, django_assert_num_queries):
+    check_inference_allowed(org_a)  # reads the ledger, and remembers the yes
+    with django_assert_num_queries(0):
+        check_inference_allowed(org_a)
+
+    set_balance(org_a, "0")
+    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.01"), description="usage")
+    after_spend(org_a)  # what every charge runs once committed: the yes is forgotten
+    with pytest.raises(ApiError) as refused:
+        check_inference_allowed(org_a)
+    assert refused.value.status_code == 429
+
+
+def test_a_refusal_is_not_remembered(org_a):
+    set_balance(org_a, "0")
+    with pytest.raises(ApiError):
+        check_inference_allowed(org_a)
+    set_balance(org_a, "5")  # a top-up
+    check_inference_allowed(org_a)

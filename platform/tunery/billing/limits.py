@@ -4,6 +4,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -56,7 +57,20 @@ def check_job_affordable(organization, amount: Decimal) -> None:
             )
 
 
+# A "yes" to an inference call is remembered this long, so a busy organization's calls cost one
+# cache read instead of three ledger sums. A "no" is never remembered (a top-up unblocks at once),
+# and every charge forgets the "yes" (after_spend), so running out is noticed at the next charge,
+# as before; only a limit lowered by hand can take this long to apply.
+INFERENCE_ALLOWED_SECONDS = 10
+
+
+def _allowed_key(organization) -> str:
+    return f"billing:inference-allowed:{organization.public_id}"
+
+
 def check_inference_allowed(organization) -> None:
+    if cache.get(_allowed_key(organization)):
+        return
     available = ledger.balance(organization)
     if available <= 0:
         raise ApiError(
@@ -69,6 +83,7 @@ def check_inference_allowed(organization) -> None:
             f"The organization reached its monthly spend limit of {display(limit)}. An owner or admin can raise it on the billing page.",
             status_code=429, code="insufficient_quota", type="insufficient_quota",
         )
+    cache.set(_allowed_key(organization), True, INFERENCE_ALLOWED_SECONDS)
 
 
 def after_spend(organization, now=None) -> None:
@@ -77,6 +92,7 @@ def after_spend(organization, now=None) -> None:
     after the charge committed, so it never fails the request or task that charged: a mail
     server or broker that is down is logged, not raised."""
     try:
+        cache.delete(_allowed_key(organization))
         _after_spend(organization, now)
     except Exception:
         logger.exception("after-spend follow-up failed", extra={"organization": organization.public_id})
