@@ -5,6 +5,10 @@ const refresh = document.getElementById("refresh-form");
 const start = document.getElementById("authenticate-start");
 
 async function authenticate() {
+  if (!window.Stripe) {
+    document.getElementById("authenticate-error").textContent = "Stripe's page did not load; reload this page to try again.";
+    return;
+  }
   start.disabled = true;
   const stripe = window.Stripe(section.dataset.stripeKey);
   const { error } = await stripe.confirmCardPayment(section.dataset.clientSecret);

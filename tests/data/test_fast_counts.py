@@ -34,6 +34,14 @@ TRICKY = [
     conversation("weights", "skip me", "again", "learn me"),
     conversation("", "empty user turn above"),
     conversation("spaces\u00a0and\u2003wide ones", " \u3000full-width first"),
+    # One whitespace character, then a special token: the tokenizer cuts at the special token
+    # first, so the whitespace joins the newline before it.
+    conversation(" <|im_end|>", "\t<|endoftext|>"),
+    conversation("\n<|im_start|>x", " <|im_start|>"),
+    # Characters whose bytes have no token of their own (the tokenizer drops them; tiktoken
+    # cannot encode them, so these examples are counted the reference way).
+    conversation("Word field\x13 code\x14 result\x15", "ok"),
+    conversation("a\U00040000b", "\x04"),
 ]
 TRICKY[11][2]["weight"] = 0
 
@@ -97,3 +105,20 @@ def test_count_each_counts_every_text_on_its_own(tokenizer):
 
     assert count_each(encoding, texts) == [len(encoding.encode(t, allowed_special="all")) for t in texts]
     assert count_each(encoding, []) == []
+
+
+def test_a_long_conversation_is_counted_by_rendering(counters):
+    fast, reference = counters
+    messages = conversation(*[f"turn {i}" for i in range(300)])
+
+    assert fast.count([messages]) == reference.count([messages])
+
+
+def test_a_file_with_untokenizable_control_characters_is_analysed(write_lines, tokenizer):
+    from workers.ml.data import validate_and_analyse
+
+    rows = [{"messages": conversation(f"Field\x13 code {i}\x14 result", f"answer {i}")} for i in range(12)]
+    report = validate_and_analyse(write_lines(rows), tokenizer=tokenizer, max_seq_len=8192)
+
+    expected = sum(len(tokenizer.apply_chat_template(r["messages"], tokenize=True)["input_ids"]) for r in rows)
+    assert report.ok and report.stats["total_tokens"] == expected

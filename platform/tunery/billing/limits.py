@@ -59,8 +59,9 @@ def check_job_affordable(organization, amount: Decimal) -> None:
 
 # A "yes" to an inference call is remembered this long, so a busy organization's calls cost one
 # cache read instead of three ledger sums. A "no" is never remembered (a top-up unblocks at once),
-# and every charge forgets the "yes" (after_spend), so running out is noticed at the next charge,
-# as before; only a limit lowered by hand can take this long to apply.
+# and every charge forgets the "yes" (after_spend). Running out can still be noticed up to this
+# much later than the charge: a check that read the ledger just before may store its "yes" just
+# after, and without Redis each process has its own cache, which the charging worker cannot clear.
 INFERENCE_ALLOWED_SECONDS = 10
 
 

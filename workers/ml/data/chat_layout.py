@@ -27,9 +27,18 @@ from workers.ml.data.schema import Messages
 
 _SPLIT = regex.compile(GPT2_SPLIT)
 _LOOKAHEAD = 16  # characters of a content that decide where the split before it falls
+_VERDICTS = 65536  # cached boundary verdicts, a few MiB at most
+# Longer conversations are rare and are counted by rendering: learning a layout renders the
+# template twice for each new role sequence, and every length is a new sequence.
+MAX_MESSAGES = 256
+_MARKER = re.compile(r"Zq\d+xW")
+
+
+def _marker(i: int) -> str:
+    return f"Zq{i}xW"
 
 Render = Callable[[Messages], str]
-Count = Callable[[str], int]
+Count = Callable[[str], "int | None"]  # None: the text cannot be counted this way
 
 
 @dataclass(frozen=True)
@@ -44,53 +53,69 @@ class Plan:
 
 
 class Layout:
-    def __init__(
-        self, pieces: list[str], roles: tuple[str, ...], count: Count, special_tokens: list[str], turn_end: str
-    ) -> None:
+    def __init__(self, pieces: list[str], roles: tuple[str, ...], count: Count, boundaries: Boundaries, turn_end: str) -> None:
         self.roles = roles
         self.fixed_total = sum(count(piece) for piece in pieces)
         self.turn_end_tokens = count(turn_end)
-        self._specials = _alternation(special_tokens)
+        self._boundaries = boundaries
         # What the pre-tokenizer sees right before each content: the piece's text after its
-        # last special token, and where it splits that text when nothing follows.
-        self._tails = [self._specials.split(piece)[-1] for piece in pieces[:-1]]
-        self._tail_ends = [_piece_ends(tail) for tail in self._tails]
-        # Could a special token start in the tail and end in the content?
-        self._may_straddle = [
-            any(tail.endswith(token[:k]) for token in special_tokens for k in range(1, len(token))) for tail in self._tails
-        ]
-        self._verdicts: dict[tuple[int, str], bool] = {}
+        # last special token.
+        self._tails = [boundaries.specials.split(piece)[-1] for piece in pieces[:-1]]
 
     def plan(self, messages: Messages) -> Plan | None:
         contents = [message["content"] for message in messages]
-        for i, content in enumerate(contents):
-            if not self._splits_apart(i, content):
+        splits_apart = self._boundaries.splits_apart
+        for tail, content in zip(self._tails, contents):
+            if not splits_apart(tail, content):
                 return None
         trained = [m["role"] == "assistant" and bool(m.get("weight", 1)) for m in messages]
         return Plan(self.fixed_total, self.turn_end_tokens * sum(trained), contents, trained)
 
-    def _splits_apart(self, i: int, content: str) -> bool:
-        """Whether the split before content ``i`` falls where it would with nothing after the tail.
 
-        The GPT-2 split decides a boundary from at most the two characters after it (a
+class Boundaries:
+    """Whether the pre-tokenizer splits ``tail + content`` exactly between the two, as it
+    splits each alone; shared by every layout of one template."""
+
+    def __init__(self, special_tokens: list[str]) -> None:
+        self.special_tokens = special_tokens
+        self.specials = _alternation(special_tokens)
+        self._tails: dict[str, tuple[list[int], bool]] = {}
+        self._verdicts: dict[tuple[str, str], bool] = {}
+
+    def splits_apart(self, tail: str, content: str) -> bool:
+        """The GPT-2 split decides a boundary from at most the two characters after it (a
         contraction such as 're), unless the first is whitespace, whose run may go on; the
         verdict is cached on those two characters."""
-        tail = self._tails[i]
         if not tail:
             return True
+        ends, may_straddle = self._tail(tail)
         head = content[:2]
-        key = None if self._may_straddle[i] or head[:1].isspace() else (i, head)
+        key = None if may_straddle or head[:1].isspace() else (tail, head)
         if key is not None and (verdict := self._verdicts.get(key)) is not None:
             return verdict
         joined = tail + content[:_LOOKAHEAD]
-        verdict = [end for end in _piece_ends(joined) if end <= len(tail)] == self._tail_ends[i] and not any(
-            m.start() < len(tail) < m.end() for m in self._specials.finditer(joined)
-        )
+        straddles = False
+        for match in self.specials.finditer(joined):
+            if match.start() < len(tail) < match.end():
+                straddles = True
+            if match.start() >= len(tail):
+                joined = joined[: match.start()]  # the tokenizer cuts the text there first
+                break
+        verdict = not straddles and [end for end in _piece_ends(joined) if end <= len(tail)] == ends
         if key is not None:
-            if len(self._verdicts) > 65536:
+            if len(self._verdicts) > _VERDICTS:
                 self._verdicts.clear()
             self._verdicts[key] = verdict
         return verdict
+
+    def _tail(self, tail: str) -> tuple[list[int], bool]:
+        """Where the tail alone is split, and whether a special token could start in it and
+        end in the content."""
+        if tail not in self._tails:
+            tokens = self.special_tokens
+            may_straddle = any(tail.endswith(token[:k]) for token in tokens for k in range(1, len(token)))
+            self._tails[tail] = (_piece_ends(tail), may_straddle)
+        return self._tails[tail]
 
 
 class ChatLayouts:
@@ -99,12 +124,14 @@ class ChatLayouts:
     def __init__(self, render: Render, count: Count, special_tokens: Iterable[str], turn_end: str) -> None:
         self._render = render
         self._count = count
-        self._special_tokens = sorted(special_tokens, key=len, reverse=True)
-        self._specials = _alternation(self._special_tokens)
+        self._boundaries = Boundaries(sorted(special_tokens, key=len, reverse=True))
+        self._specials = self._boundaries.specials
         self._turn_end = turn_end
         self._layouts: dict[tuple[str, ...], Layout | None] = {}
 
     def plan(self, messages: Messages) -> Plan | None:
+        if len(messages) > MAX_MESSAGES:
+            return None
         roles = tuple(message["role"] for message in messages)
         if roles not in self._layouts:
             if len(self._layouts) > 4096:
@@ -114,7 +141,7 @@ class ChatLayouts:
         return layout.plan(messages) if layout is not None else None
 
     def _learn(self, roles: tuple[str, ...]) -> Layout | None:
-        markers = [f"Zq{i}xW" for i in range(len(roles))]
+        markers = [_marker(i) for i in range(len(roles))]
         try:
             rendered = self._render([{"role": r, "content": c} for r, c in zip(roles, markers)])
             pieces = _split_on(rendered, markers)
@@ -123,9 +150,9 @@ class ChatLayouts:
                 return None
         except Exception:  # the template refuses this sequence; the full render reports why
             return None
-        if not self._boundaries_are_tokens(pieces, roles):
+        if not self._boundaries_are_tokens(pieces, roles) or None in map(self._count, [*pieces, self._turn_end]):
             return None
-        return Layout(pieces, roles, self._count, self._special_tokens, self._turn_end)
+        return Layout(pieces, roles, self._count, self._boundaries, self._turn_end)
 
     def _boundaries_are_tokens(self, pieces: list[str], roles: tuple[str, ...]) -> bool:
         """Each content must end where a special token (or the text) begins, and an assistant
@@ -159,17 +186,11 @@ def _piece_ends(text: str) -> list[int]:
 
 def _split_on(rendered: str, markers: list[str]) -> list[str] | None:
     """The text around each marker, in order; None unless each appears exactly once."""
-    pieces, cursor = [], 0
-    for marker in markers:
-        if rendered.count(marker) != 1:
-            return None
-        found = rendered.find(marker, cursor)
-        if found < 0:
-            return None
-        pieces.append(rendered[cursor:found])
-        cursor = found + len(marker)
-    pieces.append(rendered[cursor:])
-    return pieces
+    found = list(_MARKER.finditer(rendered))
+    if [match.group() for match in found] != markers:
+        return None
+    cuts = [0, *(i for match in found for i in match.span()), len(rendered)]
+    return [rendered[start:end] for start, end in zip(cuts[::2], cuts[1::2])]
 
 
 def _join(pieces: list[str], contents: list[str]) -> str:

@@ -67,8 +67,8 @@ class ChatTokenCounter:
         """Whether counts come from the tiktoken twin and template layouts (see module doc)."""
         return self._layouts is not None
 
-    def _count_one(self, text: str) -> int:
-        return len(self._twin.encode(text, allowed_special="all"))
+    def _count_one(self, text: str) -> int | None:
+        return count_each(self._twin, [text])[0]
 
     def close(self) -> None:
         self._pool.shutdown()
@@ -137,13 +137,18 @@ class ChatTokenCounter:
         future = self._pool.submit(count_each, self._twin, list(fresh))
 
         def counts() -> list[tuple[int, int] | str]:
-            encoded = dict(zip(fresh, future.result()))
+            encoded = {text: n for text, n in zip(fresh, future.result()) if n is not None}
             if len(self._known) + len(encoded) > _CACHE_ENTRIES:
                 self._known.clear()
             self._known.update((text, n) for text, n in encoded.items() if len(text) <= _CACHE_MAX_CHARS)
             known.update(encoded)
             rendered = iter(rest_counts())
-            return [_from_plan(plan, known) if plan else next(rendered) for plan in plans]
+            results = [_from_plan(plan, known) if plan else next(rendered) for plan in plans]
+            # Examples with a content the twin could not encode: counted the reference way.
+            redo = [i for i, result in enumerate(results) if result is None]
+            for i, result in zip(redo, self._submit_rendered([batch[i] for i in redo])() if redo else []):
+                results[i] = result
+            return results
 
         return counts
 
@@ -180,7 +185,10 @@ class ChatTokenCounter:
         return self.submit(batch)()
 
 
-def _from_plan(plan: Plan, counts: dict[str, int]) -> tuple[int, int]:
+def _from_plan(plan: Plan, counts: dict[str, int]) -> tuple[int, int] | None:
+    """The example's counts, or None when a content has no count (the twin refused it)."""
+    if any(content not in counts for content in plan.contents):
+        return None
     tokens = [counts[content] for content in plan.contents]
     trained = sum(n for n, learnt in zip(tokens, plan.trained) if learnt)
     return plan.fixed_total + sum(tokens), plan.fixed_trained + trained

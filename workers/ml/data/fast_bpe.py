@@ -97,8 +97,9 @@ def _bytes_to_unicode() -> dict[int, str]:
     return {byte: chr(char) for byte, char in zip(printable, chars)}
 
 
-def count_each(encoding: Any, texts: list[str]) -> list[int]:
-    """Token counts of ``texts``, each encoded on its own, in one call.
+def count_each(encoding: Any, texts: list[str]) -> list[int | None]:
+    """Token counts of ``texts``, each encoded on its own, in one call; None for a text the
+    twin cannot encode (see ``_count_alone``).
 
     The texts are joined by a special token, which the encoder splits on before anything else,
     so each text's tokens are exactly its own; the separators are then found and removed. One
@@ -113,7 +114,29 @@ def count_each(encoding: Any, texts: list[str]) -> list[int]:
     separator = min(encoding.special_tokens_set, key=len)
     separator_id = encoding.encode_single_token(separator)
     joinable = [separator not in text for text in texts]
-    tokens = encoding.encode_to_numpy(separator.join(t for t, ok in zip(texts, joinable) if ok), allowed_special="all")
+    try:
+        tokens = encoding.encode_to_numpy(separator.join(t for t, ok in zip(texts, joinable) if ok), allowed_special="all")
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        return [_count_alone(encoding, text) for text in texts]
     bounds = np.flatnonzero(tokens == separator_id)
     joined = iter(np.diff(bounds, prepend=-1, append=len(tokens)) - 1)
-    return [int(next(joined)) if ok else len(encoding.encode(text, allowed_special="all")) for text, ok in zip(texts, joinable)]
+    return [int(next(joined)) if ok else _count_alone(encoding, text) for text, ok in zip(texts, joinable)]
+
+
+def _count_alone(encoding: Any, text: str) -> int | None:
+    """Some byte-level vocabularies lack a token for a few bytes (SmolLM2's has none for
+    \x04, \x13 or the lead bytes of U+40000..U+BFFFF). The original tokenizer drops such a
+    byte; tiktoken panics, so the caller counts that text the original way."""
+    try:
+        return len(encoding.encode(text, allowed_special="all"))
+    except BaseException as exc:
+        if not _is_panic(exc):
+            raise
+        return None
+
+
+def _is_panic(exc: BaseException) -> bool:
+    # pyo3 raises a Rust panic as PanicException, a BaseException subclass it does not export.
+    return type(exc).__name__ == "PanicException"
