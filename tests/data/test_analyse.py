@@ -151,3 +151,22 @@ def test_examples_a_strict_template_refuses_are_reported_at_their_line(write_lin
     assert [(e["code"], e["line"]) for e in report.errors] == [("template_error", 4)]
     assert "System messages are not supported" in report.errors[0]["message"]
     assert report.n_examples == 11 and report.stats["n_examples"] == 11
+
+
+def test_the_duplicate_hash_tells_apart_examples_that_differ_in_any_field():
+    from workers.ml.data.schema import example_digest
+
+    def user_then(answer: dict) -> list[dict]:
+        return [{"role": "user", "content": "ab"}, {"role": "assistant", **answer}]
+
+    variants = [
+        user_then({"content": "c"}),
+        user_then({"content": "c", "weight": 0}),
+        user_then({"content": "c", "name": "bot"}),
+        user_then({"content": "c", "name": ""}),
+        [{"role": "user", "content": "a"}, {"role": "assistant", "content": "bc"}],  # same text, cut elsewhere
+        [{"role": "system", "content": "ab"}, {"role": "assistant", "content": "c"}],
+    ]
+
+    assert len({example_digest(v) for v in variants}) == len(variants)
+    assert example_digest(user_then({"content": "c"})) == example_digest(user_then({"content": "c"}))
