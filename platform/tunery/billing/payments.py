@@ -163,22 +163,21 @@ def top_up(
 
 def authentication_secret(payment: Payment) -> str:
     """The client secret with which Stripe.js shows the bank's 3-D Secure check for `payment`."""
-    _require_stripe()
-    try:
-        return client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id).client_secret
-    except stripe.StripeError as error:
-        raise _unavailable(error)
+    return _current_intent(payment).client_secret
 
 
 def refresh(payment: Payment) -> Payment:
     """Where `payment` stands at Stripe now (after the customer authenticated it, say), recorded
     and credited once like any other reply or webhook."""
+    return record_intent(_current_intent(payment))
+
+
+def _current_intent(payment: Payment):
     _require_stripe()
     try:
-        intent = client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+        return client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
     except stripe.StripeError as error:
         raise _unavailable(error)
-    return record_intent(intent)
 
 
 def _is_decline(error: stripe.StripeError) -> bool:

@@ -37,6 +37,7 @@ _MARKER = re.compile(r"Zq\d+xW")
 def _marker(i: int) -> str:
     return f"Zq{i}xW"
 
+
 Render = Callable[[Messages], str]
 Count = Callable[[str], "int | None"]  # None: the text cannot be counted this way
 
@@ -53,10 +54,12 @@ class Plan:
 
 
 class Layout:
-    def __init__(self, pieces: list[str], roles: tuple[str, ...], count: Count, boundaries: Boundaries, turn_end: str) -> None:
-        self.roles = roles
-        self.fixed_total = sum(count(piece) for piece in pieces)
-        self.turn_end_tokens = count(turn_end)
+    """``pieces`` are the template's text around the contents; ``fixed_total`` their tokens and
+    ``turn_end_tokens`` those of an assistant turn's end marker."""
+
+    def __init__(self, pieces: list[str], fixed_total: int, turn_end_tokens: int, boundaries: Boundaries) -> None:
+        self.fixed_total = fixed_total
+        self.turn_end_tokens = turn_end_tokens
         self._boundaries = boundaries
         # What the pre-tokenizer sees right before each content: the piece's text after its
         # last special token.
@@ -125,7 +128,6 @@ class ChatLayouts:
         self._render = render
         self._count = count
         self._boundaries = Boundaries(sorted(special_tokens, key=len, reverse=True))
-        self._specials = self._boundaries.specials
         self._turn_end = turn_end
         self._layouts: dict[tuple[str, ...], Layout | None] = {}
 
@@ -150,16 +152,19 @@ class ChatLayouts:
                 return None
         except Exception:  # the template refuses this sequence; the full render reports why
             return None
-        if not self._boundaries_are_tokens(pieces, roles) or None in map(self._count, [*pieces, self._turn_end]):
+        if not self._boundaries_are_tokens(pieces, roles):
             return None
-        return Layout(pieces, roles, self._count, self._boundaries, self._turn_end)
+        *piece_tokens, turn_end_tokens = map(self._count, [*pieces, self._turn_end])
+        if turn_end_tokens is None or None in piece_tokens:
+            return None
+        return Layout(pieces, sum(piece_tokens), turn_end_tokens, self._boundaries)
 
     def _boundaries_are_tokens(self, pieces: list[str], roles: tuple[str, ...]) -> bool:
         """Each content must end where a special token (or the text) begins, and an assistant
         turn's end marker must be followed by one, so both are whole tokens."""
 
         def starts_special(text: str) -> bool:
-            return self._specials.match(text) is not None
+            return self._boundaries.specials.match(text) is not None
 
         after_contents = pieces[1:]
         last = after_contents[-1]

@@ -67,8 +67,10 @@ def _ranks_and_specials(config: dict[str, Any]) -> tuple[dict[bytes, int] | None
     if config.get("normalizer") or not (plain_bpe and plain_split and verbatim):
         return None, {}
 
+    from transformers.convert_slow_tokenizer import bytes_to_unicode  # GPT-2's byte alphabet
+
     special = {t["content"]: t["id"] for t in added}
-    to_byte = {char: byte for byte, char in _bytes_to_unicode().items()}
+    to_byte = {char: byte for byte, char in bytes_to_unicode().items()}
     ranks: dict[bytes, int] = {}
     for token, token_id in model["vocab"].items():
         if token in special:
@@ -82,19 +84,6 @@ def _ranks_and_specials(config: dict[str, Any]) -> tuple[dict[bytes, int] | None
     if len(ranks) < 256 or None in merged or any(a >= b for a, b in zip(merged, merged[1:])):
         return None, {}
     return ranks, special
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's printable stand-in for each byte, the alphabet of byte-level vocabularies."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
-    chars = printable[:]
-    extra = 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            chars.append(256 + extra)
-            extra += 1
-    return {byte: chr(char) for byte, char in zip(printable, chars)}
 
 
 def count_each(encoding: Any, texts: list[str]) -> list[int | None]:
