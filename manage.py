@@ -2,10 +2,6 @@
 """Django's command-line utility for Tunery."""
 import os
 import sys
-from pathlib import Path
-
-# platform/ is a source root, not a package (it would shadow the standard `platform` module).
-sys.path.insert(1, str(Path(__file__).resolve().parent / "platform"))
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def _vocabulary() -> tuple[list[str], list[float]]:
@@ -108,11 +107,10 @@ def _emit(start: float, cpu_start: float, n_examples: int, total_tokens: int | N
 def measure(kind: str, path: Path, repeat: int) -> dict:
     """Best of ``repeat`` runs (least wall time: the run least disturbed by other processes),
     each in a fresh subprocess; peak memory is the largest seen."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     runs = []
     for _ in range(repeat):
         done = subprocess.run(
-            [sys.executable, __file__, "--worker", kind, str(path)], capture_output=True, text=True, env=env, check=True
+            [sys.executable, __file__, "--worker", kind, str(path)], capture_output=True, text=True, check=True
         )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     best = min(runs, key=lambda run: run["seconds"])

@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 import torch  # noqa: E402
@@ -182,7 +181,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "workers.engine", "--port", str(port), "--adapter-memory-mb", "100000", "--log-level", "warning",
                "--dtype", args.dtype]
-    engine = subprocess.Popen([*command, *base_flags], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    engine = subprocess.Popen([*command, *base_flags], cwd=REPO)
     try:
         deadline = time.monotonic() + 600
         while True:

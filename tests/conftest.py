@@ -1,4 +1,4 @@
-"""Shared fixtures: three personas (DESIGN.md §9) — the owner and a member of organization A,
+"""Shared fixtures: three personas — the owner and a member of organization A,
 and an outsider who owns organization B — plus API clients and a headless browser."""
 import os
 import shutil
@@ -218,7 +218,7 @@ def celery_worker(transactional_db):
     from celery.signals import task_postrun
     from django.db import connection
 
-    from workers.celery import app
+    from tunery.celery import app
 
     def close_connection(**kwargs):  # the test database is dropped at the end: leave no session open
         connection.close()

@@ -1,4 +1,4 @@
-"""platform/ must never shadow the standard library's `platform` module (DESIGN.md §2)."""
+"""platform/ must never shadow the standard library's `platform` module (docs/architecture.md, "Layout")."""
 import subprocess
 import sys
 from pathlib import Path

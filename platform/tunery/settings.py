@@ -1,6 +1,6 @@
 """Tunery settings, read from the environment.
 
-Two ways to run (DESIGN.md §8):
+Two ways to run (docs/operator-guide.md):
 - embedded default: no services at all — SQLite, a filesystem Celery broker, local storage,
   e-mail printed to the console;
 - production (TUNERY_ENV=production): DATABASE_URL (PostgreSQL), REDIS_URL, S3 storage when
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "tunery.jobs",
     "tunery.inference",
     "tunery.billing",
+    "tunery.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -236,8 +237,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("TUNERY_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
-    "reap-stalled-jobs": {"task": "workers.tasks.jobs.reap_stalled_jobs", "schedule": 30.0},
-    "charge-inference-usage": {"task": "workers.tasks.billing.charge_inference_usage", "schedule": 60.0},
+    "reap-stalled-jobs": {"task": "tunery.jobs.tasks.reap_stalled_jobs", "schedule": 30.0},
+    "charge-inference-usage": {"task": "tunery.inference.tasks.charge_inference_usage", "schedule": 60.0},
 }
 if os.environ.get("TUNERY_QUEUE_PREFIX"):  # several Tunerys (or test runs) on one Redis
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = os.environ["TUNERY_QUEUE_PREFIX"]
@@ -258,7 +259,7 @@ TUNERY_ENGINE_TIMEOUT = env_int("TUNERY_ENGINE_TIMEOUT", 300)
 TUNERY_RATE_LIMIT_PER_KEY = env_int("TUNERY_RATE_LIMIT_PER_KEY", 600)
 TUNERY_RATE_LIMIT_PER_ORG = env_int("TUNERY_RATE_LIMIT_PER_ORG", 1200)
 
-# --- billing (DESIGN.md §7) -----------------------------------------------------------
+# --- billing (docs/billing.md) --------------------------------------------------------
 # Without a secret key billing runs on the ledger alone ("ledger-only mode"): new
 # organizations get the trial credit and owners can add credit without a payment.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

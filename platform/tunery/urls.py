@@ -10,7 +10,7 @@ from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
 from tunery.ops.health import healthz
 from tunery.ops.views import overview
-from tunery.orgs.api import CurrentOrganization, MemberList
+from tunery.api.organization import CurrentOrganization, MemberList
 
 api_v1 = [
     path("organization", CurrentOrganization.as_view(), name="organization"),
@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("tunery.jobs.urls")),
     path("", include("tunery.inference.urls")),
     path("", include("tunery.orgs.urls")),
+    path("", include("tunery.dashboard.urls")),
 ]
 
 handler400 = "tunery.ops.errors.bad_request"

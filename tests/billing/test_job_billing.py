@@ -94,7 +94,7 @@ def test_a_cancelled_job_costs_only_what_it_trained(api_a, org_a, tiny_base, tra
     # Settling twice (a redelivered task) changes nothing.
     from tunery.billing.ledger import settle_job
 
-    settle_job(job)
+    settle_job(job, trained)
     assert ledger.balance(org_a) == before - cost(trained, Decimal("0.50"))
 
 

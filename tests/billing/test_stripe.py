@@ -159,8 +159,8 @@ def test_an_unconfirmed_setup_is_not_saved(stripe_on, org_a, api_a):
 def test_a_charge_below_the_threshold_starts_the_recharge_by_itself(stripe_on, org_a, api_a, tiny_base, django_capture_on_commit_callbacks):
     """The whole chain: usage is charged, the balance drops below the threshold, the real
     Celery task (run inline here) charges the card once."""
-    from workers.celery import app
-    from tunery.billing.usage_charges import charge_pending_usage
+    from tunery.celery import app
+    from tunery.inference.charges import charge_pending_usage
     from tunery.inference import metering
 
     app.conf.task_always_eager = True

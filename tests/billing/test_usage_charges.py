@@ -6,7 +6,7 @@ from django.utils import timezone
 from tunery.billing import ledger
 from tunery.billing.models import EntryKind, LedgerEntry, UsagePeriod
 from tunery.billing.money import cost
-from tunery.billing.usage_charges import charge_pending_usage
+from tunery.inference.charges import charge_pending_usage
 from tunery.inference import metering
 
 

@@ -13,7 +13,7 @@ def test_csv_is_previewed_converted_and_validated(api_a, django_capture_on_commi
     assert table.report["preview"]["suggested_mapping"]["user"] == "question"
 
     queued = []
-    monkeypatch.setattr("workers.tasks.files.derive_files.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("tunery.files.tasks.derive_files.delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = api_a.post(f"/v1/files/{table.public_id}/convert", {"mapping": {"user": "question", "assistant": "answer"}, "system_prompt": "Classify."}, format="json")
     assert response.status_code == 202 and response.json()["status"] == "uploaded" and response.json()["parent_id"] == table.public_id
@@ -41,7 +41,7 @@ def test_dedupe_shuffle_and_stratified_split_make_new_files(api_a, django_captur
     original = source.content.open("rb").read()
 
     queued = []
-    monkeypatch.setattr("workers.tasks.files.derive_files.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("tunery.files.tasks.derive_files.delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = api_a.post(
             f"/v1/files/{source.public_id}/transform",

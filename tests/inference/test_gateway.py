@@ -1,5 +1,8 @@
 """Acceptance: the official openai client calls a fine-tuned model through the gateway."""
+import socket
 import time
+
+import httpx
 
 import openai
 import pytest
@@ -97,3 +100,36 @@ def test_another_organization_can_neither_call_nor_discover_the_model(gateway_ur
     with pytest.raises(openai.NotFoundError):
         intruder.models.retrieve(tuned)
     assert tuned not in [m.id for m in intruder.models.list()]
+
+
+def _engine_forgets(engine_url: str, tuned_job) -> None:
+    """As after an engine restart: the engine no longer has the adapter the gateway registered."""
+    httpx.post(f"{engine_url}/v1/unload_lora_adapter", json={"lora_name": tuned_job.public_id}, timeout=10)
+    assert tuned_job.public_id not in [m["id"] for m in httpx.get(f"{engine_url}/v1/models").json()["data"]]
+
+
+def test_after_an_engine_restart_the_adapter_is_registered_again(client_a, succeeded_job, engine_url):
+    tuned = succeeded_job.fine_tuned_model
+    client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+    _engine_forgets(engine_url, succeeded_job)
+    reply = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+    assert reply.model == tuned
+    _engine_forgets(engine_url, succeeded_job)
+    chunks = list(client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True))
+    assert chunks and all(c.model == tuned for c in chunks)
+
+
+def test_an_engine_that_is_down_is_a_503_in_both_modes(client_a, tuned, settings):
+    settings.TUNERY_ENGINE_URL = f"http://127.0.0.1:{_closed_port()}"
+    with pytest.raises(openai.InternalServerError) as plain:
+        client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
+    assert plain.value.status_code == 503 and plain.value.body["code"] == "engine_unavailable"
+    with pytest.raises(openai.APIError) as streamed:
+        list(client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True))
+    assert "inference engine is unavailable" in streamed.value.message
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]  # nothing listens once the socket is closed

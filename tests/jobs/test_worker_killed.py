@@ -29,7 +29,7 @@ def start_worker(name: str) -> subprocess.Popen:
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env["TUNERY_VAR_DIR"] = str(settings.VAR_DIR)
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery", "worker", "-Q", "gpu", "-n", f"{name}@%h", "--pool", "solo", "--loglevel", "WARNING"],
+        [sys.executable, "-m", "celery", "-A", "tunery", "worker", "-Q", "gpu", "-n", f"{name}@%h", "--pool", "solo", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(settings.VAR_DIR) / f"worker-{name}.log", "ab"),
     )
 

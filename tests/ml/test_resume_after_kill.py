@@ -45,7 +45,7 @@ def test_resume_after_sigkill_reaches_the_uninterrupted_result(tiny_spec, tiny_d
         [sys.executable, "-c", CHILD, json.dumps(args)],
         cwd=REPO,
         # Same thread count as this process (see conftest): float sums must add up identically.
-        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -2,7 +2,6 @@
 (or a stated reason), volumes are declared, GPUs are reserved, and each command names a module,
 queue, management command, option and file of this repository — so renaming one fails here,
 not on somebody's server."""
-import importlib
 import shlex
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from celery import Celery
+from celery.app.utils import find_app
 from django.conf import settings
 from django.core.management import get_commands, load_command_class
 
@@ -81,7 +81,7 @@ def test_the_image_is_built_from_a_dockerfile_that_exists():
 
 def test_celery_commands_load_the_app_and_consume_every_queue_the_code_sends_to():
     for name in celery_services("worker") + celery_services("beat"):
-        assert isinstance(importlib.import_module(option(command(name), "-A")).app, Celery), name
+        assert isinstance(find_app(option(command(name), "-A")), Celery), name  # as `celery -A` finds it
     consumed = {queue for name in celery_services("worker") for queue in option(command(name), "-Q").split(",")}
     routed = {settings.CELERY_TASK_DEFAULT_QUEUE, BaseModel._meta.get_field("gpu_queue").default}
     assert routed == {"cpu", "gpu"} and routed <= consumed
@@ -94,7 +94,7 @@ def test_worker_healthchecks_ping_their_own_worker():
 
 
 def test_beat_schedules_tasks_that_exist():
-    from workers.celery import app
+    from tunery.celery import app
 
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
@@ -126,9 +126,10 @@ def test_the_web_command_is_a_valid_uvicorn_command_line_whose_app_imports():
     args = command("web")
     assert args[0] == "uvicorn"
     uvicorn_cli.make_context("uvicorn", args[1:])  # parses every option, runs nothing
-    app_dir, target = option(args, "--app-dir"), next(a for a in args[1:] if ":" in a and not a.startswith("-"))
-    assert target == "tunery.asgi:application"
-    # As uvicorn does it: only --app-dir on the path, from a folder that is not the repository.
-    code = f"import sys; sys.path.insert(0, {str(ROOT / app_dir)!r}); from uvicorn.importer import import_from_string; import_from_string({target!r})"
+    target = next(a for a in args[1:] if ":" in a and not a.startswith("-"))
+    assert target == "tunery.asgi:application" and "--app-dir" not in args
+    # As the container runs it: from a folder that is not the repository, with no path flags
+    # (the installed project declares its source roots).
+    code = f"from uvicorn.importer import import_from_string; import_from_string({target!r})"
     result = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Sum
 
 from tunery.billing.models import Price
 from tunery.billing.money import cost, display
@@ -46,13 +45,15 @@ class JobEstimate:
         }
 
 
-def estimate_job(base_model, training_file, n_epochs: int, n_train_examples: int) -> JobEstimate:
+def estimate_job(
+    base_model, training_file, n_epochs: int, n_train_examples: int, measured: float | None
+) -> JobEstimate:
     """`n_train_examples` is what training sees (the file less a validation hold-out); its
-    tokens are the file's in proportion, since which examples are held out is decided later."""
+    tokens are the file's in proportion, since which examples are held out is decided later.
+    `measured` is the base model's recent training throughput in tokens/s, if it has one."""
     stats = (training_file.report or {}).get("stats", {})
     n_examples = training_file.n_examples or 1
     tokens_per_epoch = round(int(stats.get("total_tokens") or 0) * min(n_train_examples, n_examples) / n_examples)
-    measured = training_throughput(base_model)
     return JobEstimate(
         tokens_per_epoch=tokens_per_epoch,
         n_epochs=n_epochs,
@@ -60,18 +61,3 @@ def estimate_job(base_model, training_file, n_epochs: int, n_train_examples: int
         tokens_per_second=measured or settings.TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND,
         throughput_from_history=measured is not None,
     )
-
-
-def training_throughput(base_model, recent: int = 20) -> float | None:
-    """Tokens per second over the last finished jobs on this base model (wall time from start
-    to finish, so evaluation and checkpointing are included, as the user waits for them)."""
-    from tunery.jobs.models import FineTuningJob, JobStatus
-
-    jobs = (
-        FineTuningJob.objects.filter(base_model=base_model, status=JobStatus.SUCCEEDED, trained_tokens__gt=0, started_at__isnull=False)
-        .order_by("-finished_at")[:recent]
-    )
-    totals = FineTuningJob.objects.filter(pk__in=jobs.values("pk")).aggregate(tokens=Sum("trained_tokens"), time=Sum(F("finished_at") - F("started_at")))
-    if not totals["tokens"] or not totals["time"] or totals["time"].total_seconds() <= 0:
-        return None
-    return totals["tokens"] / totals["time"].total_seconds()

@@ -9,7 +9,6 @@ from django.db.models import Sum
 
 from tunery.billing.models import BillingAccount, EntryKind, LedgerEntry
 from tunery.billing.money import cost, usd
-from tunery.jobs.models import JobStatus
 
 
 def account_for(organization) -> BillingAccount:
@@ -61,11 +60,10 @@ def hold_for_job(job, amount: Decimal, tokens: int) -> LedgerEntry:
     )
 
 
-def settle_job(job) -> bool:
-    """At the end of a job: release its hold and charge the tokens it actually trained, at its
-    quoted price. A failed job is charged nothing; a cancelled one what it trained before the
-    stop. Safe to call twice (one release and one charge per job, by constraint). True when it
-    charged something."""
+def settle_job(job, tokens: int) -> bool:
+    """At the end of a job: release its hold and charge `tokens` (what the job may be charged
+    for: the caller decides) at its quoted price. Safe to call twice (one release and one charge
+    per job, by constraint). True when it charged something."""
     with transaction.atomic():
         hold = LedgerEntry.objects.filter(job=job, kind=EntryKind.HOLD).first()
         if hold is None or LedgerEntry.objects.filter(job=job, kind=EntryKind.RELEASE).exists():
@@ -74,8 +72,7 @@ def settle_job(job) -> bool:
             organization_id=job.organization_id, job=job, kind=EntryKind.RELEASE, amount=-hold.amount,
             description=f"Hold released: job {job.public_id} {job.status}",
         )
-        tokens = job.trained_tokens or 0
-        if job.status == JobStatus.FAILED or not tokens or job.price is None:
+        if not tokens or job.price is None:
             return False
         charge = cost(tokens, job.price.training_per_million)
         if charge <= 0:

@@ -107,7 +107,7 @@ def _after_spend(organization, now=None) -> None:
             if ratio * 100 >= percent:
                 _notify(organization, account, percent, now)
     if account.auto_recharge and account.has_card and ledger.balance(organization) < account.auto_recharge_threshold:
-        from workers.tasks.billing import auto_recharge
+        from tunery.billing.tasks import auto_recharge
 
         transaction.on_commit(lambda: auto_recharge.delay(organization.pk))
 

@@ -1,4 +1,4 @@
-"""Billing (DESIGN.md §7): a versioned price book, an append-only ledger per organization,
+"""Billing (docs/billing.md): a versioned price book, an append-only ledger per organization,
 and the Stripe records (customer, payments, events) that feed it."""
 from django.db import models
 from django.utils import timezone

@@ -59,7 +59,7 @@ def create_upload(organization, uploaded, purpose: str) -> File:
 
 
 def queue_inspection(file: File) -> None:
-    from workers.tasks.files import inspect_file
+    from tunery.files.tasks import inspect_file
 
     inspect_file.delay(file.pk, file.organization_id)
 
@@ -133,7 +133,7 @@ def request_transform(source: File, *, redact_pii=False, deduplicate=False, shuf
 
 
 def _queue_derivation(source: File, names: list[str], operation: dict, derivation: str) -> list[File]:
-    from workers.tasks.files import derive_files
+    from tunery.files.tasks import derive_files
 
     with transaction.atomic():
         targets = [

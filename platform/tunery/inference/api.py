@@ -7,9 +7,7 @@ iterator, so under ASGI nothing is buffered.
 import json
 import time
 
-import httpx
-from asgiref.sync import sync_to_async
-from django.conf import settings
+from asgiref.sync import async_to_sync, sync_to_async
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -18,6 +16,7 @@ from tunery.api.errors import ApiError, error_body
 from tunery.api.views import OrganizationAPIView
 from tunery.billing.limits import check_inference_allowed
 from tunery.inference import engine_client, metering, ratelimits
+from tunery.inference.engine_client import engine_reply
 from tunery.inference.usage import usage_report
 from tunery.inference.validation import validate
 from tunery.jobs.naming import resolve_model
@@ -26,10 +25,6 @@ from tunery.orgs.roles import Scope
 
 def _not_found(model: str) -> ApiError:
     return ApiError(f"The model `{model}` does not exist or you do not have access to it.", status_code=404, code="model_not_found", param="model")
-
-
-def _is_unknown_model(status: int, text: str) -> bool:
-    return status == 404  # vLLM and Tunery word it differently; both answer 404
 
 
 class Completions(OrganizationAPIView):
@@ -66,23 +61,22 @@ class Completions(OrganizationAPIView):
 
     def _forward(self, upstream: dict, resolved, public_model: str, meter: dict) -> Response:
         started = time.monotonic()
-        url = settings.TUNERY_ENGINE_URL + self.path
         try:
-            with httpx.Client(timeout=settings.TUNERY_ENGINE_TIMEOUT) as client:
-                reply = client.post(url, json=upstream)
-                if _is_unknown_model(reply.status_code, reply.text) and resolved.adapter_path:
-                    engine_client.forget(upstream["model"])  # the engine restarted: register again
-                    engine_client.register(upstream["model"], resolved.adapter_path, client)
-                    reply = client.post(url, json=upstream)
-        except (httpx.HTTPError, engine_client.EngineUnavailable) as error:
+            status, data = async_to_sync(self._exchange)(upstream, resolved)
+        except engine_client.EngineUnavailable as error:
             raise ApiError(f"The inference engine is unavailable: {error}", status_code=503, code="engine_unavailable")
-        data = reply.json()
-        if reply.status_code == 200:
+        if status == 200:
             data["model"] = public_model
-        elif _is_unknown_model(reply.status_code, reply.text):
+        elif status == 404:
             raise _not_found(public_model)
-        metering.record(**meter, status_code=reply.status_code, usage=data.get("usage"), latency_ms=(time.monotonic() - started) * 1000)
-        return Response(data, status=reply.status_code)
+        latency_ms = (time.monotonic() - started) * 1000
+        metering.record(**meter, status_code=status, usage=data.get("usage"), latency_ms=latency_ms)
+        return Response(data, status=status)
+
+    async def _exchange(self, upstream: dict, resolved) -> tuple[int, dict]:
+        async with engine_reply(self.path, upstream, resolved) as reply:
+            text = (await reply.aread()).decode(errors="replace")
+        return reply.status_code, _json_or_error(text, reply.status_code)
 
     async def _relay(self, upstream: dict, resolved, public_model: str, wants_usage: bool, meter: dict):
         """Relay the engine's events, rewriting the model name; meter before the final
@@ -94,7 +88,10 @@ class Completions(OrganizationAPIView):
         async def record():
             first = outcome["first_token_at"]
             await sync_to_async(metering.record)(
-                **meter, status_code=outcome["status"], usage=outcome["usage"], latency_ms=(time.monotonic() - started) * 1000,
+                **meter,
+                status_code=outcome["status"],
+                usage=outcome["usage"],
+                latency_ms=(time.monotonic() - started) * 1000,
                 ttft_ms=(first - started) * 1000 if first else None,
             )
 
@@ -109,42 +106,42 @@ class Completions(OrganizationAPIView):
                 await record()
 
     async def _engine_events(self, upstream: dict, resolved, public_model: str, wants_usage: bool, outcome: dict):
-        url = settings.TUNERY_ENGINE_URL + self.path
         try:
-            async with httpx.AsyncClient(timeout=settings.TUNERY_ENGINE_TIMEOUT) as client:
-                for attempt in range(2):
-                    async with client.stream("POST", url, json=upstream) as reply:
-                        if reply.status_code != 200:
-                            text = (await reply.aread()).decode(errors="replace")
-                            if attempt == 0 and _is_unknown_model(reply.status_code, text) and resolved.adapter_path:
-                                engine_client.forget(upstream["model"])  # the engine restarted: register again
-                                await sync_to_async(engine_client.register)(upstream["model"], resolved.adapter_path)
-                                continue
-                            outcome["status"] = reply.status_code
-                            yield _sse(json.loads(text) if text.startswith("{") else error_body(text, reply.status_code))
-                            return
-                        async for line in reply.aiter_lines():
-                            if not line.startswith("data: ") or line == "data: [DONE]":
-                                continue
-                            chunk = json.loads(line[6:])
-                            if "error" in chunk:
-                                outcome["status"] = 500
-                                yield _sse(chunk)
-                                continue
-                            chunk["model"] = public_model
-                            if chunk.get("usage"):
-                                outcome["usage"] = chunk["usage"]
-                                if chunk.get("choices"):
-                                    chunk["usage"] = None  # clients get usage on the last chunk only, as from OpenAI
-                                elif not wants_usage:
-                                    continue
-                            if outcome["first_token_at"] is None and chunk.get("choices"):
-                                outcome["first_token_at"] = time.monotonic()
-                            yield _sse(chunk)
+            async with engine_reply(self.path, upstream, resolved) as reply:
+                if reply.status_code != 200:
+                    outcome["status"] = reply.status_code
+                    text = (await reply.aread()).decode(errors="replace")
+                    yield _sse(_json_or_error(text, reply.status_code))
                     return
-        except httpx.HTTPError as error:
+                async for line in reply.aiter_lines():
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    chunk = json.loads(line[6:])
+                    if "error" in chunk:
+                        outcome["status"] = 500
+                        yield _sse(chunk)
+                        continue
+                    chunk["model"] = public_model
+                    if chunk.get("usage"):
+                        outcome["usage"] = chunk["usage"]
+                        if chunk.get("choices"):
+                            chunk["usage"] = None  # clients get usage on the last chunk only, as from OpenAI
+                        elif not wants_usage:
+                            continue
+                    if outcome["first_token_at"] is None and chunk.get("choices"):
+                        outcome["first_token_at"] = time.monotonic()
+                    yield _sse(chunk)
+        except engine_client.EngineUnavailable as error:
             outcome["status"] = 503
             yield _sse(error_body(f"The inference engine is unavailable: {error}", 503, code="engine_unavailable"))
+
+
+def _json_or_error(text: str, status: int) -> dict:
+    """The engine's JSON body, or an OpenAI-style error around a body that is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return error_body(text[:500], status)
 
 
 def _sse(data: dict) -> bytes:

@@ -5,3 +5,6 @@ class InferenceConfig(AppConfig):
     name = "tunery.inference"
     label = "inference"
     verbose_name = "Inference"
+
+    def ready(self) -> None:
+        from tunery.inference import deployment  # noqa: F401  (connects to the jobs' signals)

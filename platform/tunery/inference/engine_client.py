@@ -1,8 +1,11 @@
 """Talking to the inference engine (Tunery's or vLLM): adapters are registered under an
 internal name; tenants only ever see their `ft:` model names."""
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
+from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from tunery.jobs.naming import ResolvedModel
@@ -24,11 +27,13 @@ def engine_model(resolved: ResolvedModel) -> str:
     return resolved.base.name
 
 
-def register(name: str, path: str, client: httpx.Client | None = None) -> None:
+def register(name: str, path: str) -> None:
     """POST /v1/load_lora_adapter; an adapter the engine already has is fine."""
-    client = client or httpx.Client(timeout=30)  # loading an adapter takes seconds
     try:
-        response = client.post(f"{settings.TUNERY_ENGINE_URL}/v1/load_lora_adapter", json={"lora_name": name, "lora_path": path})
+        # Loading an adapter takes seconds.
+        response = httpx.post(
+            f"{settings.TUNERY_ENGINE_URL}/v1/load_lora_adapter", json={"lora_name": name, "lora_path": path}, timeout=30
+        )
     except httpx.HTTPError as error:
         raise EngineUnavailable(str(error)) from error
     if response.status_code >= 400 and "already" not in response.text:
@@ -56,3 +61,25 @@ def unload(name: str) -> None:
         httpx.post(f"{settings.TUNERY_ENGINE_URL}/v1/unload_lora_adapter", json={"lora_name": name}, timeout=10)
     except httpx.HTTPError:
         pass  # the engine is down: nothing is loaded there anyway
+
+
+@asynccontextmanager
+async def engine_reply(path: str, upstream: dict, resolved: ResolvedModel) -> AsyncIterator[httpx.Response]:
+    """POST `upstream` to the engine and yield its reply, unread (a stream can be relayed as it
+    comes). The one forward path of the gateway, for streams and plain replies alike: when the
+    engine does not know an adapter (it restarted; vLLM and Tunery's engine both answer 404),
+    the adapter is registered again and the request sent once more. Raises EngineUnavailable
+    when the engine cannot be reached or breaks off."""
+    url = settings.TUNERY_ENGINE_URL + path
+    try:
+        async with httpx.AsyncClient(timeout=settings.TUNERY_ENGINE_TIMEOUT) as client:
+            for attempt in (1, 2):
+                async with client.stream("POST", url, json=upstream) as reply:
+                    if attempt == 1 and reply.status_code == 404 and resolved.adapter_path:
+                        forget(upstream["model"])
+                        await sync_to_async(register)(upstream["model"], resolved.adapter_path)
+                        continue
+                    yield reply
+                    return
+    except httpx.HTTPError as error:
+        raise EngineUnavailable(str(error)) from error

@@ -5,11 +5,11 @@ from rest_framework.response import Response
 from tunery.api.errors import ApiError
 from tunery.api.pagination import cursor_page
 from tunery.api.views import OrganizationAPIView
-from tunery.inference import engine_client
 from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
 from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
 from tunery.jobs.naming import resolve_model
+from tunery.jobs.signals import model_deleted
 from tunery.jobs.serializers import CreateJobRequest, checkpoint_data, event_data, job_data
 from tunery.orgs.roles import Scope
 
@@ -130,5 +130,5 @@ class ModelDetail(OrganizationAPIView):
         if resolved.job is None:
             raise ApiError("Base models cannot be deleted.", status_code=403, code="permission_denied", param="model")
         FineTuningJob.objects.filter(pk=resolved.job.pk).update(model_deleted=True)
-        engine_client.unload(engine_client.engine_model(resolved))  # undeploy
+        model_deleted.send(sender=FineTuningJob, resolved=resolved)  # undeploy
         return Response({"id": model_id, "object": "model", "deleted": True})

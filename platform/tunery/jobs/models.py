@@ -1,4 +1,4 @@
-"""Base models, fine-tuning jobs, their events, metrics and checkpoints (DESIGN.md §5, §6)."""
+"""Base models, fine-tuning jobs, their events, metrics and checkpoints (docs/training.md)."""
 from django.db import models
 from django.utils import timezone
 

@@ -16,6 +16,7 @@ from tunery.files.models import File, Purpose, SourceFormat, Status as FileStatu
 from tunery.files.storage import local_path, store
 from tunery.jobs.holdout import HELD_OUT_FRACTION, HOLD_OUT_FROM
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobStatus
+from tunery.jobs.signals import model_ready
 from tunery.jobs.services import add_event, enqueue_training, touch_heartbeat, transition
 from tunery.public_ids import new_public_id
 
@@ -209,18 +210,7 @@ def train(job_id: int, organization_id: int) -> None:
         trained_tokens=result.tokens_seen, step=result.step, evaluation=evaluation, result_file=result_file, eta_seconds=None,
     ):
         add_event(job, f"The job has successfully completed: {job.fine_tuned_model}.")
-        _deploy(job)
-
-
-def _deploy(job: FineTuningJob) -> None:
-    """Register the adapter with the inference engine now, so the first request is not the one
-    that waits for it; if the engine is down, the gateway registers it on first use."""
-    from tunery.inference import engine_client
-
-    try:
-        engine_client.register(job.public_id, job.adapter_path)
-    except engine_client.EngineUnavailable as error:
-        logger.info("adapter of %s not registered yet: %s", job.public_id, error)
+        model_ready.send(sender=FineTuningJob, job=job)
 
 
 def _evaluate(job: FineTuningJob, adapter_dir: Path, validation_file: Path | None) -> dict | None:

@@ -12,6 +12,7 @@ from tunery.billing import ledger
 from tunery.billing.estimates import JobEstimate, estimate_job
 from tunery.billing.limits import BillingRefusal, after_spend, check_job_affordable
 from tunery.billing.money import display
+from tunery.jobs.throughput import training_throughput
 from tunery.files.models import File, Purpose, Status as FileStatus
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobEvent, JobStatus
 from tunery.jobs.naming import ResolvedModel, resolve_model
@@ -101,7 +102,7 @@ def check_request(organization, data: dict) -> JobRequest:
     return JobRequest(
         resolved=resolved, training_file=training_file, validation_file=validation_file, suffix=suffix, seed=seed,
         metadata=_check_metadata(data.get("metadata")), hyperparameters=hyperparameters,
-        estimate=estimate_job(resolved.base, training_file, n_epochs, n_train),
+        estimate=estimate_job(resolved.base, training_file, n_epochs, n_train, training_throughput(resolved.base)),
     )
 
 
@@ -159,13 +160,13 @@ def _check_hyperparameters(raw: dict, n_train_examples: int, base):
 
 
 def enqueue_preparation(job: FineTuningJob) -> None:
-    from workers.tasks.jobs import prepare_job
+    from tunery.jobs.tasks import prepare_job
 
     prepare_job.delay(job.pk, job.organization_id)
 
 
 def enqueue_training(job: FineTuningJob) -> None:
-    from workers.tasks.jobs import train_job
+    from tunery.jobs.tasks import train_job
 
     # Routed by base model: each GPU class has its own queue and workers.
     train_job.apply_async((job.pk, job.organization_id), queue=job.base_model.gpu_queue)
@@ -184,9 +185,14 @@ def transition(job: FineTuningJob, from_statuses, to_status: str, **fields) -> b
         updated = FineTuningJob.objects.filter(pk=job.pk, status__in=from_statuses).update(status=to_status, **fields)
         if updated:
             job.refresh_from_db()
-            if to_status in FINAL_STATUSES and ledger.settle_job(job):
+            if to_status in FINAL_STATUSES and ledger.settle_job(job, _chargeable_tokens(job)):
                 transaction.on_commit(lambda: after_spend(job.organization))
     return bool(updated)
+
+
+def _chargeable_tokens(job: FineTuningJob) -> int:
+    """A failed job is charged nothing; a cancelled one what it trained before the stop."""
+    return 0 if job.status == JobStatus.FAILED else job.trained_tokens or 0
 
 
 def cancel(job: FineTuningJob) -> FineTuningJob:

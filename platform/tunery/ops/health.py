@@ -12,7 +12,7 @@ def _check_database() -> None:
 
 
 def _check_broker() -> None:
-    from workers.celery import app
+    from tunery.celery import app
 
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)

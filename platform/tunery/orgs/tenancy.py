@@ -1,4 +1,4 @@
-"""The one place that scopes data to an organization (DESIGN.md §3).
+"""The one place that scopes data to an organization (docs/architecture.md, "Tenancy").
 
 Every tenant-owned model subclasses `TenantModel`. Web views fetch through
 `get_for_member`; API views subclass `tunery.api.views.OrganizationAPIView`, whose querysets

@@ -4,7 +4,6 @@ from tunery.orgs import views
 
 app_name = "orgs"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("organizations/new", views.create, name="create"),
     path("organizations/switch", views.switch, name="switch"),
     path("settings/organization", views.settings_page, name="settings"),

@@ -5,19 +5,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from tunery.billing.summary import billing_summary
 from tunery.orgs import services
 from tunery.orgs.access import member_required
-from tunery.orgs.dashboard import dashboard
 from tunery.orgs.forms import InviteForm, OrganizationForm, RoleForm
 from tunery.orgs.middleware import SESSION_KEY
 from tunery.orgs.models import Invitation, Membership
 from tunery.orgs.roles import Role, Scope
-
-
-@member_required()
-def home(request):
-    return render(request, "orgs/home.html", {**dashboard(request.organization), "billing": billing_summary(request.organization)})
 
 
 @login_required
@@ -36,7 +29,7 @@ def create(request):
 def switch(request):
     membership = get_object_or_404(Membership, user=request.user, organization__public_id=request.POST.get("organization"))
     request.session[SESSION_KEY] = membership.organization.public_id
-    return redirect(request.POST.get("next") or "orgs:home")
+    return redirect(request.POST.get("next") or "dashboard:home")
 
 
 @member_required()
@@ -132,7 +125,7 @@ def remove_member(request, member_id: str):
 def leave(request):
     name = request.organization.name
     request.session.pop(SESSION_KEY, None)
-    return _apply(request, lambda: services.remove_member(request.membership), f"You left {name}.", "orgs:home")
+    return _apply(request, lambda: services.remove_member(request.membership), f"You left {name}.", "dashboard:home")
 
 
 @member_required(Scope.ADMIN)
@@ -157,5 +150,5 @@ def accept_invitation(request, token: str):
         membership = services.accept_invitation(invitation, request.user)
         request.session[SESSION_KEY] = membership.organization.public_id
         messages.success(request, f"Welcome to {membership.organization.name}.")
-        return redirect("orgs:home")
+        return redirect("dashboard:home")
     return render(request, "orgs/accept_invitation.html", {"invitation": invitation})
