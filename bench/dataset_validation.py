@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def _vocabulary() -> tuple[list[str], list[float]]:
     """English words with their natural (Zipf-like) frequencies, from the stdlib's docstrings."""
@@ -32,8 +30,18 @@ def _vocabulary() -> tuple[list[str], list[float]]:
 
     counts: collections.Counter[str] = collections.Counter()
     stdlib = Path(sysconfig.get_paths()["stdlib"])
-    for name in ("argparse.py", "collections/__init__.py", "subprocess.py", "typing.py", "email/message.py",
-                 "http/client.py", "logging/__init__.py", "json/decoder.py", "zipfile/__init__.py", "tarfile.py"):
+    for name in (
+        "argparse.py",
+        "collections/__init__.py",
+        "subprocess.py",
+        "typing.py",
+        "email/message.py",
+        "http/client.py",
+        "logging/__init__.py",
+        "json/decoder.py",
+        "zipfile/__init__.py",
+        "tarfile.py",
+    ):
         path = stdlib / name
         if path.exists():
             counts.update(re.findall(r"[A-Za-z][a-z]+|[0-9]+|[,.;:?!()]", path.read_text(errors="replace")))
@@ -100,8 +108,17 @@ def _cpu_seconds() -> float:
 def _emit(start: float, cpu_start: float, n_examples: int, total_tokens: int | None) -> None:
     seconds = time.perf_counter() - start
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"seconds": seconds, "cpu_s": _cpu_seconds() - cpu_start, "examples": n_examples,
-                      "tokens": total_tokens, "peak_mib": peak_mib}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_s": _cpu_seconds() - cpu_start,
+                "examples": n_examples,
+                "tokens": total_tokens,
+                "peak_mib": peak_mib,
+            }
+        )
+    )
 
 
 def measure(kind: str, path: Path, repeat: int) -> dict:
@@ -147,19 +164,27 @@ def main() -> int:
         if args.scale:
             rows.append(("tunery", n * args.scale, measure("tunery", large, args.repeat)))
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-        print(f"{'run':8} {'examples':>9} {'seconds':>8} {'CPU s':>7} {'examples/s':>11} {'tokens':>11} {'peak MiB':>9}")
+        print(
+            f"{'run':8} {'examples':>9} {'seconds':>8} {'CPU s':>7} {'examples/s':>11} {'tokens':>11} {'peak MiB':>9}"
+        )
         for name, size, r in rows:
-            print(f"{name:8} {size:9d} {r['seconds']:8.1f} {r['cpu_s']:7.1f} {r['examples_per_s']:11.0f} "
-                  f"{r['tokens']:11d} {r['peak_mib']:9.0f}")
+            print(
+                f"{name:8} {size:9d} {r['seconds']:8.1f} {r['cpu_s']:7.1f} {r['examples_per_s']:11.0f} "
+                f"{r['tokens']:11d} {r['peak_mib']:9.0f}"
+            )
         tunery = rows[0][2]
         if not args.skip_naive:
             naive = rows[1][2]
             if naive["tokens"] != tunery["tokens"]:
                 print(f"WARNING: token totals differ: tunery {tunery['tokens']} vs naive {naive['tokens']}")
-            print(f"throughput ratio tunery/naive: {tunery['examples_per_s'] / naive['examples_per_s']:.2f}x; "
-                  f"peak memory naive/tunery: {naive['peak_mib'] / tunery['peak_mib']:.2f}x")
+            print(
+                f"throughput ratio tunery/naive: {tunery['examples_per_s'] / naive['examples_per_s']:.2f}x; "
+                f"peak memory naive/tunery: {naive['peak_mib'] / tunery['peak_mib']:.2f}x"
+            )
         if args.scale:
-            print(f"peak memory {args.scale}x file / 1x file (tunery): {rows[-1][2]['peak_mib'] / tunery['peak_mib']:.3f}")
+            print(
+                f"peak memory {args.scale}x file / 1x file (tunery): {rows[-1][2]['peak_mib'] / tunery['peak_mib']:.3f}"
+            )
     return 0
 
 

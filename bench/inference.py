@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import socket
 import statistics
 import subprocess
@@ -33,13 +32,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import httpx
+import torch
 
-import httpx  # noqa: E402
-import torch  # noqa: E402
-
-from workers.ml.base_models import EMBEDDED_DEFAULT, LLAMA_LINEAR_MODULES, BaseModelSpec, load_model, load_tokenizer, make_tiny_random_model  # noqa: E402
-from workers.ml.manifest import build_manifest, write_manifest  # noqa: E402
+from workers.ml.base_models import (
+    EMBEDDED_DEFAULT,
+    LLAMA_LINEAR_MODULES,
+    BaseModelSpec,
+    load_model,
+    load_tokenizer,
+    make_tiny_random_model,
+)
+from workers.ml.manifest import build_manifest, write_manifest
 
 QUESTIONS = [
     "Explain what a refund policy is.",
@@ -51,6 +55,8 @@ QUESTIONS = [
     "How should a team plan a product release?",
     "What makes a good quarterly report?",
 ]
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def make_adapter(spec: BaseModelSpec, base: torch.nn.Module, folder: Path, seed: int) -> Path:
@@ -120,7 +126,9 @@ async def stream_chat(http: httpx.AsyncClient, model: str, question: str, max_to
     return Result(tokens, ttft if ttft is not None else elapsed, elapsed)
 
 
-async def run_clients(url: str, plan: list[list[tuple[str, str]]], max_tokens: int, concurrent: bool) -> tuple[list[Result], float]:
+async def run_clients(
+    url: str, plan: list[list[tuple[str, str]]], max_tokens: int, concurrent: bool
+) -> tuple[list[Result], float]:
     """Each inner list is one client's requests, sent one after another."""
     async with httpx.AsyncClient(base_url=url, timeout=600) as http:
 
@@ -179,8 +187,19 @@ def main() -> None:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "workers.engine", "--port", str(port), "--adapter-memory-mb", "100000", "--log-level", "warning",
-               "--dtype", args.dtype]
+    command = [
+        sys.executable,
+        "-m",
+        "workers.engine",
+        "--port",
+        str(port),
+        "--adapter-memory-mb",
+        "100000",
+        "--log-level",
+        "warning",
+        "--dtype",
+        args.dtype,
+    ]
     engine = subprocess.Popen([*command, *base_flags], cwd=REPO)
     try:
         deadline = time.monotonic() + 600
@@ -199,19 +218,33 @@ def main() -> None:
         loads = []
         for i, folder in enumerate(adapters):
             start = time.perf_counter()
-            httpx.post(f"{url}/v1/load_lora_adapter", json={"lora_name": f"ft-{i}", "lora_path": str(folder)}, timeout=600).raise_for_status()
+            httpx.post(
+                f"{url}/v1/load_lora_adapter", json={"lora_name": f"ft-{i}", "lora_path": str(folder)}, timeout=600
+            ).raise_for_status()
             loads.append(time.perf_counter() - start)
         rss_loaded = rss_mb(engine.pid)
 
         plan = [
-            [(f"ft-{(c + r) % args.adapters}", QUESTIONS[(c + r) % len(QUESTIONS)]) for r in range(args.requests_per_client)]
+            [
+                (f"ft-{(c + r) % args.adapters}", QUESTIONS[(c + r) % len(QUESTIONS)])
+                for r in range(args.requests_per_client)
+            ]
             for c in range(args.clients)
         ]
         same = [[("ft-0", question) for _, question in client] for client in plan]
-        print(f"model={spec.name} clients={args.clients} adapters={args.adapters} max_tokens={args.max_tokens} dtype={args.dtype} torch_threads={torch.get_num_threads()}")
+        print(
+            f"model={spec.name} clients={args.clients} adapters={args.adapters} max_tokens={args.max_tokens} "
+            f"dtype={args.dtype} torch_threads={torch.get_num_threads()}"
+        )
         sequential = summary("one at a time", *asyncio.run(run_clients(url, plan, args.max_tokens, concurrent=False)))
-        mixed = summary(f"{args.clients} concurrent, {args.adapters} adapters", *asyncio.run(run_clients(url, plan, args.max_tokens, concurrent=True)))
-        single = summary(f"{args.clients} concurrent, 1 adapter", *asyncio.run(run_clients(url, same, args.max_tokens, concurrent=True)))
+        mixed = summary(
+            f"{args.clients} concurrent, {args.adapters} adapters",
+            *asyncio.run(run_clients(url, plan, args.max_tokens, concurrent=True)),
+        )
+        single = summary(
+            f"{args.clients} concurrent, 1 adapter",
+            *asyncio.run(run_clients(url, same, args.max_tokens, concurrent=True)),
+        )
     finally:
         engine.terminate()
         engine.wait(timeout=60)

@@ -18,20 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import torch
 
-import torch  # noqa: E402
-
-from workers.ml.base_models import EMBEDDED_DEFAULT, BaseModelSpec, load_model, load_tokenizer, make_tiny_random_model  # noqa: E402
-from workers.ml.batching import length_grouped_batches  # noqa: E402
-from workers.ml.chat_format import EncodedExample, encode_dataset  # noqa: E402
-from workers.ml.jsonl import read_jsonl  # noqa: E402
-from workers.ml.trainer import StepMetrics, TrainConfig, TrainingCallbacks, plan_training, train  # noqa: E402
+from workers.ml.base_models import EMBEDDED_DEFAULT, BaseModelSpec, load_model, load_tokenizer, make_tiny_random_model
+from workers.ml.batching import length_grouped_batches
+from workers.ml.chat_format import EncodedExample, encode_dataset
+from workers.ml.jsonl import read_jsonl
+from workers.ml.trainer import StepMetrics, TrainConfig, TrainingCallbacks, plan_training, train
 
 WORDS = (
     "the a model data train answer question system user value number result method table customer order "

@@ -1,5 +1,6 @@
 """Shared fixtures: three personas — the owner and a member of organization A,
 and an outsider who owns organization B — plus API clients and a headless browser."""
+
 import os
 import shutil
 import socket
@@ -136,8 +137,15 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         "--window-size=1280,900",
     ):
         options.add_argument(flag)
@@ -163,7 +171,10 @@ def tiny_base(db, tiny_model_folder):
     from tunery.billing.prices import DEFAULT_PRICES
 
     base = BaseModel.objects.create(
-        name="tiny-llama", source="local", path=str(tiny_model_folder), max_seq_len=256,
+        name="tiny-llama",
+        source="local",
+        path=str(tiny_model_folder),
+        max_seq_len=256,
         lora_target_modules=["q_proj", "v_proj"],
     )
     Price.objects.create(base_model=base, **DEFAULT_PRICES["small"])
@@ -193,8 +204,16 @@ def run_job_here(api, training_file, **hyperparameters):
     from tunery.jobs import runner
     from tunery.jobs.models import FineTuningJob
 
-    body = api.post("/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file.public_id, "suffix": "demo",
-                                            "hyperparameters": {"n_epochs": 1, **hyperparameters}}, format="json").json()
+    body = api.post(
+        "/v1/fine_tuning/jobs",
+        {
+            "model": "tiny-llama",
+            "training_file": training_file.public_id,
+            "suffix": "demo",
+            "hyperparameters": {"n_epochs": 1, **hyperparameters},
+        },
+        format="json",
+    ).json()
     job = FineTuningJob.objects.get(public_id=body["id"])
     runner.prepare(job.pk, job.organization_id)
     runner.train(job.pk, job.organization_id)
@@ -225,7 +244,15 @@ def celery_worker(transactional_db):
 
     task_postrun.connect(close_connection, weak=False)
     try:
-        with start_worker(app, pool="threads", concurrency=2, queues=["cpu", "gpu"], perform_ping_check=False, loglevel="WARNING", shutdown_timeout=60) as worker:
+        with start_worker(
+            app,
+            pool="threads",
+            concurrency=2,
+            queues=["cpu", "gpu"],
+            perform_ping_check=False,
+            loglevel="WARNING",
+            shutdown_timeout=60,
+        ) as worker:
             yield worker
     finally:
         task_postrun.disconnect(close_connection)
@@ -277,7 +304,9 @@ def engine_url(tiny_model_folder):
     from workers.engine.config import EngineConfig, local_spec
     from workers.engine.engine import Engine
 
-    engine = Engine(EngineConfig(spec=local_spec(str(tiny_model_folder), 256, None), served_name="tiny-llama", device="cpu"))
+    engine = Engine(
+        EngineConfig(spec=local_spec(str(tiny_model_folder), 256, None), served_name="tiny-llama", device="cpu")
+    )
     with serve(create_app(engine)) as url:
         yield url
 

@@ -1,4 +1,5 @@
 """Small readers for settings that come from environment variables."""
+
 import os
 import secrets
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Opaque public identifiers (`org-…`, `file-…`, `ftjob-…`): integer keys never leave the database."""
+
 import secrets
 import string
 

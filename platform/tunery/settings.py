@@ -6,6 +6,7 @@ Two ways to run (docs/operator-guide.md):
 - production (TUNERY_ENV=production): DATABASE_URL (PostgreSQL), REDIS_URL, S3 storage when
   AWS_STORAGE_BUCKET_NAME is set, SMTP via EMAIL_HOST, and HTTPS-only cookies with HSTS.
 """
+
 import os
 from pathlib import Path
 
@@ -22,7 +23,9 @@ SECRET_KEY = env_secret("DJANGO_SECRET_KEY", required=PRODUCTION, var_dir=VAR_DI
 # Pepper for API-key hashes: its own secret so that rotating SECRET_KEY keeps keys valid.
 API_KEY_PEPPER = env_secret("TUNERY_API_KEY_PEPPER", required=PRODUCTION, var_dir=VAR_DIR)
 
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = os.environ.get("TUNERY_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -268,7 +271,9 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: api.stripe.com; tests point it at localstripe
 # Stripe.js must be loaded from Stripe (card data never touches our servers); tests use localstripe's.
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
-TUNERY_TRIAL_CREDIT = os.environ.get("TUNERY_TRIAL_CREDIT", "0" if STRIPE_SECRET_KEY else "10.00")  # USD, a string: never a float
+TUNERY_TRIAL_CREDIT = os.environ.get(
+    "TUNERY_TRIAL_CREDIT", "0" if STRIPE_SECRET_KEY else "10.00"
+)  # USD, a string: never a float
 # Used for duration estimates until a base model has finished jobs to measure.
 TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND = env_int("TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND", 150)
 
@@ -295,7 +300,9 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TUNERY_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from tunery.api.organization import CurrentOrganization, MemberList
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
 from tunery.billing import api as billing_api
 from tunery.files import api as files_api
@@ -10,7 +11,6 @@ from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
 from tunery.ops.health import healthz
 from tunery.ops.views import overview
-from tunery.api.organization import CurrentOrganization, MemberList
 
 api_v1 = [
     path("organization", CurrentOrganization.as_view(), name="organization"),

@@ -4,7 +4,9 @@ from django.test import override_settings
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
 def test_oversized_json_body_gets_413(api_a):
-    response = api_a.post("/v1/organization/api_keys", data='{"name": "' + "x" * 5000 + '"}', content_type="application/json")
+    response = api_a.post(
+        "/v1/organization/api_keys", data='{"name": "' + "x" * 5000 + '"}', content_type="application/json"
+    )
     assert response.status_code == 413 and response.json()["error"]["code"] == "request_too_large"
 
 

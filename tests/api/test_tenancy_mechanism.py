@@ -1,4 +1,5 @@
 """The tenancy mechanism itself: forgetting it must be hard."""
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 

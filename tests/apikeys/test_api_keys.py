@@ -23,7 +23,10 @@ def test_create_list_retrieve_and_revoke_by_api(api_a, org_a):
     response = revoked.get("/v1/organization")
     assert response.status_code == 401
     assert response.json()["error"] == {
-        "message": "This API key has been revoked.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key",
+        "message": "This API key has been revoked.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "invalid_api_key",
     }
 
 
@@ -34,7 +37,9 @@ def test_expired_key_gets_401(org_a):
     assert response.status_code == 401 and response.json()["error"]["message"] == "This API key has expired."
 
 
-@pytest.mark.parametrize("header", ["tun_abc", "Bearer", "Bearer a b", "Basic dXNlcjpwYXNz", "Bearer sk-123", "Bearer tun_unknown"])
+@pytest.mark.parametrize(
+    "header", ["tun_abc", "Bearer", "Bearer a b", "Basic dXNlcjpwYXNz", "Bearer sk-123", "Bearer tun_unknown"]
+)
 def test_malformed_or_unknown_authorization_gets_401(db, header):
     response = APIClient().get("/v1/organization", HTTP_AUTHORIZATION=header)
     assert response.status_code == 401

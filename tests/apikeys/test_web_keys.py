@@ -5,9 +5,11 @@ from tunery.apikeys.models import ApiKey, hash_secret
 
 
 def test_created_key_is_shown_once_and_stored_hashed(client, owner_a, org_a):
-    page = signed_in(client, owner_a).post(
-        "/settings/api-keys", {"name": "ci", "scopes": ["read", "inference"]}
-    ).content.decode()
+    page = (
+        signed_in(client, owner_a)
+        .post("/settings/api-keys", {"name": "ci", "scopes": ["read", "inference"]})
+        .content.decode()
+    )
     secret = re.search(r'id="new-key-value">(tun_[^<]+)<', page).group(1)
     key = ApiKey.objects.get(organization=org_a, name="ci")
     assert key.secret_hash == hash_secret(secret) and secret not in str(key.__dict__)

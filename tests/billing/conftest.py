@@ -1,5 +1,6 @@
 """Billing fixtures: localstripe (a stateful Stripe emulator from PyPI) started for the session,
 the real `stripe` SDK pointed at it, and helpers to sign webhook payloads the way Stripe does."""
+
 import hashlib
 import hmac
 import json
@@ -22,7 +23,9 @@ WEBHOOK_SECRET = "whsec_tunery_tests"
 def localstripe_url():
     command = shutil.which("localstripe") or str(Path(sys.executable).with_name("localstripe"))
     port = _free_port()
-    process = subprocess.Popen([command, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [command, "--port", str(port), "--from-scratch"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -55,7 +58,9 @@ def card(number: str = "4242424242424242") -> str:
     """A PaymentMethod id, made the way Stripe.js makes one in the browser."""
     from tunery.billing.payments import client
 
-    method = client().v1.payment_methods.create({"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}})
+    method = client().v1.payment_methods.create(
+        {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    )
     return method.id
 
 
@@ -68,7 +73,14 @@ def signed(payload: dict, secret: str = WEBHOOK_SECRET, timestamp: int | None = 
 
 
 def event(event_id: str, type: str, obj: dict) -> dict:
-    return {"id": event_id, "object": "event", "type": type, "created": int(time.time()), "data": {"object": obj}, "livemode": False}
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": type,
+        "created": int(time.time()),
+        "data": {"object": obj},
+        "livemode": False,
+    }
 
 
 def set_balance(organization, amount: str) -> None:
@@ -78,4 +90,6 @@ def set_balance(organization, amount: str) -> None:
 
     delta = Decimal(amount) - ledger.balance(organization)
     if delta:
-        LedgerEntry.objects.create(organization=organization, kind=EntryKind.ADJUSTMENT, amount=delta, description="test balance")
+        LedgerEntry.objects.create(
+            organization=organization, kind=EntryKind.ADJUSTMENT, amount=delta, description="test balance"
+        )

@@ -2,6 +2,7 @@
 confirms it on the authenticate page (Stripe.js), and the payment is credited once it
 succeeds. The bank's side is localstripe's own authentication endpoint, the call its
 Stripe.js makes when the customer clicks "Complete authentication"."""
+
 from decimal import Decimal
 
 import httpx
@@ -10,7 +11,8 @@ import pytest
 from tests.billing.conftest import card
 from tunery.billing import ledger
 from tunery.billing.models import LedgerEntry, Payment, PaymentStatus
-from tunery.billing.payments import client as stripe_client, set_payment_method
+from tunery.billing.payments import client as stripe_client
+from tunery.billing.payments import set_payment_method
 
 ALWAYS_AUTHENTICATE = "4000002760003184"  # Stripe's test card that asks for 3-D Secure on every payment
 

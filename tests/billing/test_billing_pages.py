@@ -1,4 +1,5 @@
 """The billing page, its CSV export and receipts, and the operators' revenue view."""
+
 import csv
 import io
 from decimal import Decimal
@@ -9,11 +10,20 @@ from tunery.billing.models import EntryKind, LedgerEntry, Payment, PaymentStatus
 
 
 def _payment(org, **fields):
-    return Payment.objects.create(organization=org, stripe_payment_intent_id=f"pi_{org.public_id}", amount=Decimal("20"), status=PaymentStatus.SUCCEEDED, card="visa •••• 4242", **fields)
+    return Payment.objects.create(
+        organization=org,
+        stripe_payment_intent_id=f"pi_{org.public_id}",
+        amount=Decimal("20"),
+        status=PaymentStatus.SUCCEEDED,
+        card="visa •••• 4242",
+        **fields,
+    )
 
 
 def test_the_page_shows_balance_ledger_and_chart_data(client, owner_a, org_a):
-    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-1.25"), description="Inference tiny-llama")
+    LedgerEntry.objects.create(
+        organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-1.25"), description="Inference tiny-llama"
+    )
     page = signed_in(client, owner_a).get("/billing").content.decode()
     assert 'id="balance">$8.75<' in page
     assert "Inference tiny-llama" in page and "Trial credit" in page
@@ -63,7 +73,13 @@ def test_receipts_belong_to_their_organization(client, owner_a, outsider_b, org_
 def test_operators_see_revenue_and_failed_payments(client, owner_a, org_a, org_b):
     _payment(org_a)
     ledger.credit(org_a, EntryKind.TOP_UP, Decimal("20"), "paid", payment=Payment.objects.get())
-    Payment.objects.create(organization=org_b, stripe_payment_intent_id="pi_failed", amount=Decimal("9"), status=PaymentStatus.FAILED, failure_message="Your card was declined.")
+    Payment.objects.create(
+        organization=org_b,
+        stripe_payment_intent_id="pi_failed",
+        amount=Decimal("9"),
+        status=PaymentStatus.FAILED,
+        failure_message="Your card was declined.",
+    )
     ledger.account_for(org_b)
     assert signed_in(client, owner_a).get("/staff/billing").status_code == 302  # not staff: to the admin login
     staff = make_user("ops@tunery.test")
@@ -75,7 +91,9 @@ def test_operators_see_revenue_and_failed_payments(client, owner_a, org_a, org_b
 
 
 def test_the_dashboard_shows_balance_and_spend(client, owner_a, org_a):
-    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.75"), description="usage")
+    LedgerEntry.objects.create(
+        organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.75"), description="usage"
+    )
     page = signed_in(client, owner_a).get("/").content.decode()
     assert 'id="dashboard-balance"><span class="value">$9.25<' in page
     assert 'id="dashboard-spend"><span class="value">$0.75<' in page
@@ -92,10 +110,17 @@ def test_operators_add_prices_in_the_admin_but_never_edit_one(client, tiny_base)
     page = client.get(f"/admin/billing/price/{old.pk}/change/").content.decode()
     assert 'name="_save"' not in page  # read-only: view, no save
     assert client.post(f"/admin/billing/price/{old.pk}/change/", {"training_per_million": "9"}).status_code == 403
-    reply = client.post("/admin/billing/price/add/", {
-        "base_model": tiny_base.pk, "training_per_million": "0.80", "input_per_million": "0.10", "output_per_million": "0.20",
-        "effective_from_0": "2026-01-01", "effective_from_1": "00:00:00",
-    })
+    reply = client.post(
+        "/admin/billing/price/add/",
+        {
+            "base_model": tiny_base.pk,
+            "training_per_million": "0.80",
+            "input_per_million": "0.10",
+            "output_per_million": "0.20",
+            "effective_from_0": "2026-01-01",
+            "effective_from_1": "00:00:00",
+        },
+    )
     assert reply.status_code == 302
     assert Price.objects.filter(base_model=tiny_base).count() == 2
     assert Price.objects.get(pk=old.pk).training_per_million == Decimal("0.50")

@@ -1,5 +1,6 @@
 """Against PostgreSQL: two jobs started at the same moment on a balance enough for one —
 exactly one starts. Each request runs on its own database connection, as in production."""
+
 import threading
 from decimal import Decimal
 
@@ -15,10 +16,14 @@ from tunery.jobs.models import FineTuningJob
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL, as in production")
-def test_two_simultaneous_jobs_on_a_balance_for_one_start_exactly_one(transactional_db, org_a, tiny_base, training_file_a, monkeypatch):
+def test_two_simultaneous_jobs_on_a_balance_for_one_start_exactly_one(
+    transactional_db, org_a, tiny_base, training_file_a, monkeypatch
+):
     monkeypatch.setattr("tunery.jobs.services.enqueue_preparation", lambda job: None)
     body = {"model": "tiny-llama", "training_file": training_file_a.public_id, "hyperparameters": {"n_epochs": 2}}
-    estimate = Decimal(key_client(org_a).post("/v1/fine_tuning/jobs/estimate", body, format="json").json()["estimated_cost"])
+    estimate = Decimal(
+        key_client(org_a).post("/v1/fine_tuning/jobs/estimate", body, format="json").json()["estimated_cost"]
+    )
     funds = usd(estimate * Decimal("1.5"))  # enough for one job, not for two
     set_balance(org_a, str(funds))
     clients = [key_client(org_a), key_client(org_a)]

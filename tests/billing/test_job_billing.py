@@ -1,5 +1,6 @@
 """A job is estimated before it starts, held at creation, and settled at the end: a finished
 job costs trained tokens × the quoted price, a failed one nothing, a cancelled one what it trained."""
+
 from decimal import Decimal
 
 from tests.billing.conftest import set_balance
@@ -25,7 +26,9 @@ def test_the_estimate_is_tokens_times_epochs_at_the_price(api_a, tiny_base, trai
     assert body["estimated_seconds"] > 0 and body["affordable"] is True
 
     auto = api_a.post("/v1/fine_tuning/jobs/estimate", _body(training_file_a), format="json").json()
-    assert auto["n_epochs"] >= 1 and auto["trained_tokens"] == per_epoch * auto["n_epochs"]  # "auto" resolved as training does
+    assert (
+        auto["n_epochs"] >= 1 and auto["trained_tokens"] == per_epoch * auto["n_epochs"]
+    )  # "auto" resolved as training does
 
 
 def test_the_estimate_names_the_bad_field(api_a, tiny_base, training_file_a):
@@ -46,7 +49,9 @@ def test_a_job_beyond_the_balance_is_refused_with_a_clear_message(api_a, org_a, 
     assert not LedgerEntry.objects.filter(kind=EntryKind.HOLD).exists()
 
 
-def test_a_finished_job_costs_its_trained_tokens_at_the_quoted_price(api_a, org_a, tiny_base, training_file_a, monkeypatch):
+def test_a_finished_job_costs_its_trained_tokens_at_the_quoted_price(
+    api_a, org_a, tiny_base, training_file_a, monkeypatch
+):
     monkeypatch.setattr("tunery.jobs.runner.enqueue_training", lambda job: None)
     before = ledger.balance(org_a)
     job_id = api_a.post("/v1/fine_tuning/jobs", _body(training_file_a, n_epochs=1), format="json").json()["id"]
@@ -55,7 +60,9 @@ def test_a_finished_job_costs_its_trained_tokens_at_the_quoted_price(api_a, org_
     assert hold.amount == -job.estimated_cost and ledger.balance(org_a) == before - job.estimated_cost
 
     # The price goes up while the job runs: the job keeps the price it was quoted.
-    Price.objects.create(base_model=tiny_base, training_per_million=Decimal("100"), input_per_million=1, output_per_million=1)
+    Price.objects.create(
+        base_model=tiny_base, training_per_million=Decimal("100"), input_per_million=1, output_per_million=1
+    )
     from tunery.jobs import runner
 
     runner.prepare(job.pk, job.organization_id)
@@ -73,11 +80,15 @@ def test_a_finished_job_costs_its_trained_tokens_at_the_quoted_price(api_a, org_
 def test_a_failed_job_costs_nothing(api_a, org_a, tiny_base, training_file_a, monkeypatch):
     monkeypatch.setattr("tunery.jobs.services.enqueue_preparation", lambda job: None)
     before = ledger.balance(org_a)
-    job = FineTuningJob.objects.get(public_id=api_a.post("/v1/fine_tuning/jobs", _body(training_file_a), format="json").json()["id"])
+    job = FineTuningJob.objects.get(
+        public_id=api_a.post("/v1/fine_tuning/jobs", _body(training_file_a), format="json").json()["id"]
+    )
     assert ledger.balance(org_a) < before
     services.transition(job, JobStatus.VALIDATING_FILES, JobStatus.RUNNING)
     FineTuningJob.objects.filter(pk=job.pk).update(trained_tokens=500)  # it trained a little, then broke
-    services.transition(job, JobStatus.RUNNING, JobStatus.FAILED, error={"code": "internal_error", "message": "x", "param": None})
+    services.transition(
+        job, JobStatus.RUNNING, JobStatus.FAILED, error={"code": "internal_error", "message": "x", "param": None}
+    )
     assert ledger.balance(org_a) == before
     assert not LedgerEntry.objects.filter(job=job, kind=EntryKind.JOB_CHARGE).exists()
 
@@ -85,7 +96,9 @@ def test_a_failed_job_costs_nothing(api_a, org_a, tiny_base, training_file_a, mo
 def test_a_cancelled_job_costs_only_what_it_trained(api_a, org_a, tiny_base, training_file_a, monkeypatch):
     monkeypatch.setattr("tunery.jobs.services.enqueue_preparation", lambda job: None)
     before = ledger.balance(org_a)
-    job = FineTuningJob.objects.get(public_id=api_a.post("/v1/fine_tuning/jobs", _body(training_file_a, n_epochs=4), format="json").json()["id"])
+    job = FineTuningJob.objects.get(
+        public_id=api_a.post("/v1/fine_tuning/jobs", _body(training_file_a, n_epochs=4), format="json").json()["id"]
+    )
     services.transition(job, JobStatus.VALIDATING_FILES, JobStatus.RUNNING)
     trained = LedgerEntry.objects.get(job=job, kind=EntryKind.HOLD).tokens // 4  # one epoch of four
     # The worker stops at the next step and records what it trained (runner.train's cancel path).
@@ -124,7 +137,9 @@ def test_the_job_event_log_and_api_show_the_estimate(api_a, tiny_base, training_
     assert job.events.filter(message__contains="estimated $").exists()
 
 
-def test_the_create_form_shows_the_estimate_and_refuses_what_the_balance_cannot_cover(client, owner_a, org_a, tiny_base, training_file_a):
+def test_the_create_form_shows_the_estimate_and_refuses_what_the_balance_cannot_cover(
+    client, owner_a, org_a, tiny_base, training_file_a
+):
     client.force_login(owner_a)
     form = {"model": "tiny-llama", "training_file": training_file_a.public_id, "n_epochs": "2"}
     fragment = client.post("/fine-tuning/estimate", form).content.decode()
@@ -160,5 +175,7 @@ def test_the_estimate_refuses_a_body_that_is_not_an_object(api_a, tiny_base):
 
 def test_the_form_estimate_knows_nothing_of_another_organizations_file(client, outsider_b, tiny_base, training_file_a):
     client.force_login(outsider_b)
-    fragment = client.post("/fine-tuning/estimate", {"model": "tiny-llama", "training_file": training_file_a.public_id}).content.decode()
+    fragment = client.post(
+        "/fine-tuning/estimate", {"model": "tiny-llama", "training_file": training_file_a.public_id}
+    ).content.decode()
     assert "tokens</strong> to train" not in fragment and "Choose a training file" in fragment

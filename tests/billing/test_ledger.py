@@ -1,4 +1,5 @@
 """The ledger: trial credit once, balance as the sum, append-only, money never a float."""
+
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,9 @@ def test_a_new_organization_starts_with_the_trial_credit_once(org_a, settings):
 
 def test_the_balance_is_the_sum_of_the_entries(org_a):
     ledger.credit(org_a, EntryKind.TOP_UP, Decimal("25.00"), "top-up")
-    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.000123"), description="usage")
+    LedgerEntry.objects.create(
+        organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-0.000123"), description="usage"
+    )
     assert ledger.balance(org_a) == Decimal("34.999877")
 
 

@@ -1,5 +1,6 @@
 """The Stripe webhook with genuinely signed payloads: correct, wrong signature, replayed, out
 of order — and localstripe delivering its own signed events to a running server."""
+
 from decimal import Decimal
 
 import httpx
@@ -14,8 +15,13 @@ from tunery.billing.payments import client, ensure_customer, set_payment_method
 def _intent(org, amount_cents=1500, number="4242424242424242", confirm=True):
     """A real PaymentIntent made on localstripe, as Stripe would put it in an event."""
     account = set_payment_method(org, card(number))
-    params = {"amount": amount_cents, "currency": "usd", "customer": ensure_customer(account), "payment_method": account.stripe_payment_method_id,
-              "metadata": {"organization": org.public_id, "automatic": "0"}}
+    params = {
+        "amount": amount_cents,
+        "currency": "usd",
+        "customer": ensure_customer(account),
+        "payment_method": account.stripe_payment_method_id,
+        "metadata": {"organization": org.public_id, "automatic": "0"},
+    }
     if confirm:
         params.update(confirm=True, off_session=True)
     return client().v1.payment_intents.create(params).to_dict()
@@ -39,7 +45,9 @@ def test_a_wrong_signature_is_refused_and_changes_nothing(client, stripe_on, org
     before = ledger.balance(org_a)
     reply = _post(client, event("evt_2", "payment_intent.succeeded", _intent(org_a)), secret="whsec_someone_else")
     assert reply.status_code == 400
-    assert client.post("/billing/stripe/webhook/", b"{}", content_type="application/json").status_code == 400  # unsigned
+    assert (
+        client.post("/billing/stripe/webhook/", b"{}", content_type="application/json").status_code == 400
+    )  # unsigned
     assert ledger.balance(org_a) == before and not StripeEvent.objects.exists()
 
 
@@ -57,9 +65,15 @@ def test_a_replayed_event_is_applied_once(client, stripe_on, org_a):
 def test_events_out_of_order_never_undo_a_success(client, stripe_on, org_a):
     before = ledger.balance(org_a)
     succeeded = _intent(org_a)
-    failed_view = {**succeeded, "status": "requires_payment_method", "last_payment_error": {"code": "card_declined", "message": "Your card was declined."}}
+    failed_view = {
+        **succeeded,
+        "status": "requires_payment_method",
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+    }
     _post(client, event("evt_4", "payment_intent.succeeded", succeeded))
-    _post(client, event("evt_5", "payment_intent.payment_failed", failed_view))  # an earlier attempt's failure, delivered late
+    _post(
+        client, event("evt_5", "payment_intent.payment_failed", failed_view)
+    )  # an earlier attempt's failure, delivered late
     payment = Payment.objects.get(stripe_payment_intent_id=succeeded["id"])
     assert payment.status == PaymentStatus.SUCCEEDED and payment.failure_message == ""
     assert ledger.balance(org_a) == before + Decimal("15")
@@ -68,7 +82,11 @@ def test_events_out_of_order_never_undo_a_success(client, stripe_on, org_a):
 def test_a_failure_then_a_success_ends_credited(client, stripe_on, org_a):
     before = ledger.balance(org_a)
     succeeded = _intent(org_a)
-    failed_view = {**succeeded, "status": "requires_payment_method", "last_payment_error": {"code": "card_declined", "message": "Your card was declined."}}
+    failed_view = {
+        **succeeded,
+        "status": "requires_payment_method",
+        "last_payment_error": {"code": "card_declined", "message": "Your card was declined."},
+    }
     _post(client, event("evt_6", "payment_intent.payment_failed", failed_view))
     assert Payment.objects.get(stripe_payment_intent_id=succeeded["id"]).status == PaymentStatus.FAILED
     assert ledger.balance(org_a) == before
@@ -88,13 +106,22 @@ def test_localstripe_delivers_signed_webhooks_to_the_running_app(transactional_d
 
     before = ledger.balance(org_a)
     with serve(application) as app_url:
-        httpx.post(f"{stripe_on}/_config/webhooks/tunery", data={"url": app_url + "/billing/stripe/webhook/", "secret": WEBHOOK_SECRET,
-                                                                 "events[]": ["payment_intent.succeeded"]}).raise_for_status()
+        httpx.post(
+            f"{stripe_on}/_config/webhooks/tunery",
+            data={
+                "url": app_url + "/billing/stripe/webhook/",
+                "secret": WEBHOOK_SECRET,
+                "events[]": ["payment_intent.succeeded"],
+            },
+        ).raise_for_status()
         try:
             intent = _intent(org_a, amount_cents=4200)
             wait_for(lambda: StripeEvent.objects.filter(type="payment_intent.succeeded").exists(), timeout=30)
         finally:  # other tests must not get deliveries to a server that is gone
-            httpx.post(f"{stripe_on}/_config/webhooks/tunery", data={"url": "http://127.0.0.1:9/", "secret": WEBHOOK_SECRET, "events[]": ["none"]})
+            httpx.post(
+                f"{stripe_on}/_config/webhooks/tunery",
+                data={"url": "http://127.0.0.1:9/", "secret": WEBHOOK_SECRET, "events[]": ["none"]},
+            )
     assert Payment.objects.get(stripe_payment_intent_id=intent["id"]).status == PaymentStatus.SUCCEEDED
     assert ledger.balance(org_a) == before + Decimal("42")
 

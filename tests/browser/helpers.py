@@ -36,14 +36,17 @@ def screenshot(browser, name: str) -> Path:
 def record_answer_lengths(browser, transcript_id: str) -> None:
     """Start recording every change of the length of the playground answer in `transcript_id`,
     as it streams in; `recorded_answer_lengths` returns them."""
-    browser.execute_script("""
+    browser.execute_script(
+        """
         const transcript = document.getElementById(arguments[0]);
         window.answerLengths = [];
         new MutationObserver(() => {
           const answer = transcript.querySelector('.bubble.assistant');
           if (answer) window.answerLengths.push(answer.textContent.length);
         }).observe(transcript, {subtree: true, childList: true, characterData: true});
-    """, transcript_id)
+    """,
+        transcript_id,
+    )
 
 
 def recorded_answer_lengths(browser) -> list[int]:

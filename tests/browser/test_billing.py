@@ -1,5 +1,6 @@
 """The billing page in headless Chromium: balance, spend chart, adding credit in ledger-only
 mode, the spend limit, and the ledger growing."""
+
 from decimal import Decimal
 
 import pytest
@@ -24,12 +25,20 @@ def _submit(browser, form: str, field: str, value: str) -> None:
 
 def test_an_owner_adds_credit_and_sets_a_limit(live_server, browser, owner_a, org_a):
     period = UsagePeriod.objects.create(organization=org_a, model="tiny-llama", day=timezone.now().date())
-    LedgerEntry.objects.create(organization=org_a, kind=EntryKind.USAGE_CHARGE, amount=Decimal("-2.50"), usage_period=period, description="Inference tiny-llama")
+    LedgerEntry.objects.create(
+        organization=org_a,
+        kind=EntryKind.USAGE_CHARGE,
+        amount=Decimal("-2.50"),
+        usage_period=period,
+        description="Inference tiny-llama",
+    )
     log_in(browser, live_server, owner_a)
     browser.get(live_server.url + "/billing")
     assert wait_for(browser, "#balance").text == "$7.50"
     # The chart drew one stacked series for the day's inference.
-    drawn = browser.execute_script("return Chart.getChart('spend-chart').data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])")
+    drawn = browser.execute_script(
+        "return Chart.getChart('spend-chart').data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b, 0)])"
+    )
     assert drawn == [["Inference: tiny-llama", 2.5]]
 
     _submit(browser, "#top-up-form", "amount", "20")
@@ -49,7 +58,13 @@ def test_an_owner_saves_a_card_with_stripe_js_and_pays(live_server, browser, own
     log_in(browser, live_server, owner_a)
     browser.get(live_server.url + "/billing")
     assert "Add a card first" in browser.find_element(By.ID, "top-up").text
-    for placeholder, value in (("number", "4242424242424242"), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123"), ("postal_code", "10115")):
+    for placeholder, value in (
+        ("number", "4242424242424242"),
+        ("exp_month", "12"),
+        ("exp_year", "34"),
+        ("cvc", "123"),
+        ("postal_code", "10115"),
+    ):
         browser.find_element(By.CSS_SELECTOR, f"#card-element input[placeholder={placeholder}]").send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "#card-form button").click()
     wait_for(browser, ".messages", text="Saved visa •••• 4242")
@@ -74,7 +89,13 @@ def test_a_payment_the_bank_holds_is_confirmed_in_the_browser(live_server, brows
     the bank's check in Stripe.js; the top-up is credited once the check succeeds."""
     log_in(browser, live_server, owner_a)
     browser.get(live_server.url + "/billing")
-    for placeholder, value in (("number", "4000002760003184"), ("exp_month", "12"), ("exp_year", "34"), ("cvc", "123"), ("postal_code", "10115")):
+    for placeholder, value in (
+        ("number", "4000002760003184"),
+        ("exp_month", "12"),
+        ("exp_year", "34"),
+        ("cvc", "123"),
+        ("postal_code", "10115"),
+    ):
         browser.find_element(By.CSS_SELECTOR, f"#card-element input[placeholder={placeholder}]").send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "#card-form button").click()
     _complete_bank_check(browser)

@@ -1,4 +1,5 @@
 """The dashboard and the navigation on a phone (390×844) and on a desktop, in headless Chromium."""
+
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -12,10 +13,14 @@ pytestmark = pytest.mark.browser
 NO_SIDEWAYS_SCROLL = "return document.documentElement.scrollWidth <= window.innerWidth"
 
 
-def test_the_dashboard_and_its_navigation_work_on_a_phone_and_a_desktop(live_server, browser, owner_a, api_a, tiny_base):
+def test_the_dashboard_and_its_navigation_work_on_a_phone_and_a_desktop(
+    live_server, browser, owner_a, api_a, tiny_base
+):
     dataset = upload_and_inspect(api_a, "support-tickets-routed-to-team-codes.jsonl", chat_jsonl(30))
     job = start_job(api_a, dataset)
-    FineTuningJob.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, fine_tuned_model="ft:tiny-llama:org-a:tickets:abcd1234")
+    FineTuningJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, fine_tuned_model="ft:tiny-llama:org-a:tickets:abcd1234"
+    )
 
     browser.set_window_size(390, 844)
     log_in(browser, live_server, owner_a)
@@ -32,7 +37,9 @@ def test_the_dashboard_and_its_navigation_work_on_a_phone_and_a_desktop(live_ser
     screenshot(browser, "dashboard-phone-menu")
     menu.find_element(By.LINK_TEXT, "Datasets").click()
     wait_for(browser, "h1", text="Datasets")
-    assert browser.find_element(By.CSS_SELECTOR, ".nav a[aria-current=page]").get_attribute("href").endswith("/datasets")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".nav a[aria-current=page]").get_attribute("href").endswith("/datasets")
+    )
     assert browser.execute_script(NO_SIDEWAYS_SCROLL)
 
     browser.find_element(By.CSS_SELECTOR, ".nav-toggle-label").click()

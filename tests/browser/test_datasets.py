@@ -1,4 +1,5 @@
 """Upload, the dataset page and the wizard in headless Chromium, with a real Celery worker."""
+
 import pytest
 from selenium.webdriver.common.by import By
 
@@ -19,7 +20,10 @@ def test_upload_shows_progress_then_the_analysis(live_server, browser, celery_wo
     assert "30" in browser.find_element(By.ID, "dataset-stats").text
     histogram = browser.find_element(By.ID, "length-chart")
     assert histogram.size["height"] > 50  # Chart.js drew into the canvas
-    assert browser.execute_script("return Chart.getChart('length-chart').data.datasets[0].data.reduce((a, b) => a + b)") == 30
+    assert (
+        browser.execute_script("return Chart.getChart('length-chart').data.datasets[0].data.reduce((a, b) => a + b)")
+        == 30
+    )
     assert browser.execute_script("return Object.keys(Chart.getChart('label-chart').data.labels).length") == 3
 
 

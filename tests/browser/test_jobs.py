@@ -1,4 +1,5 @@
 """Start a job from the web and watch it train: progress bar, live loss chart, then results."""
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -10,7 +11,9 @@ from tests.files.helpers import upload_and_inspect
 pytestmark = pytest.mark.browser
 
 
-def test_a_job_started_on_the_web_trains_live_and_shows_its_evaluation(live_server, browser, celery_worker, owner_a, api_a, tiny_base):
+def test_a_job_started_on_the_web_trains_live_and_shows_its_evaluation(
+    live_server, browser, celery_worker, owner_a, api_a, tiny_base
+):
     dataset = upload_and_inspect(api_a, "train.jsonl", chat_jsonl(30))
     log_in(browser, live_server, owner_a)
     browser.get(live_server.url + "/fine-tuning/new")

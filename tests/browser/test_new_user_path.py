@@ -3,6 +3,7 @@ CSV into a train/validation pair with the wizard, start a job on the web form (l
 watch it train, read its evaluation, chat with it in the playground, create an API key and add
 credit. Tunery runs under uvicorn (ASGI) in front of the engine, with a real Celery worker.
 A screenshot of every step lands in var/test-artifacts/new-user-path/."""
+
 import re
 from decimal import Decimal
 
@@ -25,7 +26,9 @@ PASSPHRASE = "a new user's passphrase"
 
 def text_label_csv(n: int) -> bytes:
     """A topic classification table with the column names people give it."""
-    lines = ["text,label"] + [f"\"{row['messages'][1]['content']}\",{row['messages'][2]['content']}" for row in chat_rows(n)]
+    lines = ["text,label"] + [
+        f'"{row["messages"][1]["content"]}",{row["messages"][2]["content"]}' for row in chat_rows(n)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -56,10 +59,17 @@ class Steps:
         screenshot(self.browser, f"new-user-path/{self.number:02d}-{name}")
 
 
-def test_a_new_user_gets_from_sign_up_to_a_chat_with_their_fine_tuned_model(gateway_url, celery_worker, tiny_base, browser, tmp_path):
+def test_a_new_user_gets_from_sign_up_to_a_chat_with_their_fine_tuned_model(
+    gateway_url, celery_worker, tiny_base, browser, tmp_path
+):
     steps = Steps(browser)
     # A price at which the tiny job costs about a dollar, so that its charge shows in the balance.
-    Price.objects.create(base_model=tiny_base, training_per_million=Decimal("400"), input_per_million=Decimal("1"), output_per_million=Decimal("2"))
+    Price.objects.create(
+        base_model=tiny_base,
+        training_per_million=Decimal("400"),
+        input_per_million=Decimal("1"),
+        output_per_million=Decimal("2"),
+    )
 
     def go(link_text: str) -> None:
         browser.find_element(By.CSS_SELECTOR, "nav.nav").find_element(By.LINK_TEXT, link_text).click()

@@ -1,4 +1,5 @@
 """Sign up → verify → create organization → invite → create API key, in headless Chromium."""
+
 import re
 
 import httpx

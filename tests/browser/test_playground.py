@@ -1,5 +1,6 @@
 """The playground in headless Chromium against Tunery under uvicorn (ASGI) and the engine:
 streamed text appears piece by piece, two models side by side, copy-as-code."""
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -48,8 +49,15 @@ def test_streamed_answer_grows_piece_by_piece(gateway_url, browser, owner_a, suc
 def test_usage_page_charts_the_playground_requests(gateway_url, browser, owner_a, succeeded_job, org_a):
     from tunery.inference.models import InferenceRequest
 
-    InferenceRequest.objects.create(organization=org_a, model=succeeded_job.fine_tuned_model, endpoint="chat.completions",
-                                    status_code=200, prompt_tokens=12, completion_tokens=30, latency_ms=250)
+    InferenceRequest.objects.create(
+        organization=org_a,
+        model=succeeded_job.fine_tuned_model,
+        endpoint="chat.completions",
+        status_code=200,
+        prompt_tokens=12,
+        completion_tokens=30,
+        latency_ms=250,
+    )
     log_in(browser, Server(gateway_url), owner_a)
     browser.get(gateway_url + "/usage")
     wait_for(browser, "#usage-by-model", text=succeeded_job.fine_tuned_model)

@@ -96,7 +96,10 @@ def test_histogram_buckets_have_round_widths():
 
 def test_duplicates_are_found_regardless_of_key_order_and_spacing(write_lines):
     rows = [chat(i) for i in range(10)]
-    reordered = '{"messages":[{"content":"You answer briefly.","role":"system"},{"content":"What is 3 plus 3?","role":"user"},{"content":"It is 6.","role":"assistant"}]}'
+    reordered = (
+        '{"messages":[{"content":"You answer briefly.","role":"system"},'
+        '{"content":"What is 3 plus 3?","role":"user"},{"content":"It is 6.","role":"assistant"}]}'
+    )
 
     report = validate_and_analyse(write_lines(rows + [reordered, rows[5]]), tokenizer=None)
 
@@ -143,7 +146,10 @@ def test_examples_a_strict_template_refuses_are_reported_at_their_line(write_lin
     from workers.ml.base_models import EMBEDDED_DEFAULT, load_tokenizer
 
     strict = load_tokenizer(replace(EMBEDDED_DEFAULT, chat_template=STRICT_TEMPLATE))
-    rows = [{"messages": [{"role": "user", "content": f"Q{i}"}, {"role": "assistant", "content": f"A{i}"}]} for i in range(11)]
+    rows = [
+        {"messages": [{"role": "user", "content": f"Q{i}"}, {"role": "assistant", "content": f"A{i}"}]}
+        for i in range(11)
+    ]
     rows.insert(3, chat(1))  # has a system message
 
     report = validate_and_analyse(write_lines(rows), tokenizer=strict, max_seq_len=512)

@@ -91,7 +91,9 @@ def test_invalid_utf8_rows_are_reported_and_skipped(tmp_path):
 
 
 def test_xlsx_rows_are_numbered_like_excel(tmp_path):
-    src = xlsx(tmp_path / "qa.xlsx", [["question", "answer"], ["Hi", "Hello"], [None, None], ["Count?", 42.0], ["Hm", None]])
+    src = xlsx(
+        tmp_path / "qa.xlsx", [["question", "answer"], ["Hi", "Hello"], [None, None], ["Count?", 42.0], ["Hm", None]]
+    )
 
     result = convert_to_chat_jsonl(src, tmp_path / "out.jsonl", mapping=MAPPING)
 
@@ -131,7 +133,10 @@ def test_flat_jsonl_objects_convert_too(tmp_path):
 
 
 def test_preview_shows_columns_rows_and_a_suggested_mapping(tmp_path):
-    src = xlsx(tmp_path / "qa.xlsx", [["Instructions", "Prompt", "Response", "id"]] + [["Be nice", f"Q{i}", f"A{i}", i] for i in range(9)])
+    src = xlsx(
+        tmp_path / "qa.xlsx",
+        [["Instructions", "Prompt", "Response", "id"]] + [["Be nice", f"Q{i}", f"A{i}", i] for i in range(9)],
+    )
 
     shown = preview(src, n=3)
 
@@ -187,7 +192,9 @@ def test_an_xlsx_zip_bomb_is_refused_before_parsing(tmp_path):
 def test_an_xlsx_over_the_size_limit_is_refused(tmp_path):
     src = xlsx(tmp_path / "big.xlsx", [["question", "answer"]] + [[f"Q{i}", f"A{i}"] for i in range(2000)])
 
-    result = convert_to_chat_jsonl(src, tmp_path / "out.jsonl", mapping=MAPPING, limits=Limits(max_uncompressed_bytes=20_000))
+    result = convert_to_chat_jsonl(
+        src, tmp_path / "out.jsonl", mapping=MAPPING, limits=Limits(max_uncompressed_bytes=20_000)
+    )
 
     assert result.error_counts == {"file_too_large": 1}
 

@@ -181,7 +181,9 @@ def test_too_few_examples_is_a_file_error(write_lines, valid_rows):
 def test_a_giant_line_is_skipped_without_reading_it_into_memory(tmp_path, valid_rows):
     giant = '{"messages": [{"role": "user", "content": "' + "x" * (24 * 1024 * 1024) + '"}]}'
     path = tmp_path / "giant.jsonl"
-    path.write_text("\n".join([json.dumps(r) for r in valid_rows[:3]] + [giant] + [json.dumps(r) for r in valid_rows[3:]]))
+    path.write_text(
+        "\n".join([json.dumps(r) for r in valid_rows[:3]] + [giant] + [json.dumps(r) for r in valid_rows[3:]])
+    )
 
     tracemalloc.start()
     report = validate_and_analyse(path, tokenizer=None, max_line_bytes=1024 * 1024)

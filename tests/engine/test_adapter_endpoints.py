@@ -27,8 +27,12 @@ def fresh(make_engine):
 
 def test_load_serve_and_unload_an_adapter(fresh, chatml_adapter):
     _, http, client = fresh
-    loaded = http.post("/load_lora_adapter", json={"lora_name": "ft:tiny:acme:demo:1", "lora_path": str(chatml_adapter)})
-    assert loaded.status_code == 200 and loaded.text == "Success: LoRA adapter 'ft:tiny:acme:demo:1' added successfully."
+    loaded = http.post(
+        "/load_lora_adapter", json={"lora_name": "ft:tiny:acme:demo:1", "lora_path": str(chatml_adapter)}
+    )
+    assert (
+        loaded.status_code == 200 and loaded.text == "Success: LoRA adapter 'ft:tiny:acme:demo:1' added successfully."
+    )
     assert "ft:tiny:acme:demo:1" in {m.id for m in client.models.list()}
     assert greedy(client, "ft:tiny:acme:demo:1") != greedy(client, "tiny")
 
@@ -45,7 +49,10 @@ def test_load_serve_and_unload_an_adapter(fresh, chatml_adapter):
 
 def test_a_name_cannot_point_at_two_folders(fresh, chatml_adapter, plain_adapter):
     _, http, _ = fresh
-    assert http.post("/load_lora_adapter", json={"lora_name": "twice", "lora_path": str(chatml_adapter)}).status_code == 200
+    assert (
+        http.post("/load_lora_adapter", json={"lora_name": "twice", "lora_path": str(chatml_adapter)}).status_code
+        == 200
+    )
     clash = http.post("/load_lora_adapter", json={"lora_name": "twice", "lora_path": str(plain_adapter)})
     assert clash.status_code == 400 and clash.json()["error"]["param"] == "lora_name"
 
@@ -65,7 +72,9 @@ def test_bad_registrations_are_a_400(fresh, chatml_adapter, body, param):
     assert response.status_code == 400 and response.json()["error"]["param"] == param
 
 
-def test_past_the_budget_the_least_recently_used_adapter_is_evicted_and_reloaded(make_engine, chatml_adapter, plain_adapter):
+def test_past_the_budget_the_least_recently_used_adapter_is_evicted_and_reloaded(
+    make_engine, chatml_adapter, plain_adapter
+):
     size = (chatml_adapter / "adapter_model.safetensors").stat().st_size
     engine = make_engine(adapter_memory_mb=2.5 * size / 2**20)  # room for two adapters
     with serving(engine) as url, httpx.Client(base_url=url, timeout=120) as http:

@@ -66,7 +66,10 @@ def test_n_returns_several_choices(client):
     answer = ask(client, model="tiny", n=3, temperature=1.0, seed=7, max_tokens=5)
     assert [choice.index for choice in answer.choices] == [0, 1, 2]
     assert len({choice.message.content for choice in answer.choices}) > 1
-    assert answer.usage.completion_tokens == 15 and answer.usage.prompt_tokens == ask(client, model="tiny").usage.prompt_tokens
+    assert (
+        answer.usage.completion_tokens == 15
+        and answer.usage.prompt_tokens == ask(client, model="tiny").usage.prompt_tokens
+    )
 
 
 def test_streamed_n_choices_are_told_apart_by_index(client):

@@ -16,7 +16,11 @@ def test_a_bfloat16_engine_serves_an_adapter_in_bfloat16(make_engine, chatml_ada
     with serving(engine) as url:
         client = OpenAI(base_url=url, api_key="unused", max_retries=0, timeout=120)
         answer = client.chat.completions.create(
-            model="yes", messages=[{"role": "user", "content": "Is fire hot?"}], max_tokens=4, temperature=0, logprobs=True
+            model="yes",
+            messages=[{"role": "user", "content": "Is fire hot?"}],
+            max_tokens=4,
+            temperature=0,
+            logprobs=True,
         )
 
     assert {p.dtype for p in engine.chat.model.parameters()} == {torch.bfloat16}

@@ -49,7 +49,9 @@ def runner(tiny_base, chatml_adapter, plain_adapter, small_adapter) -> ModelRunn
     return ModelRunner(chat, stack)
 
 
-def greedy_logits(runner: ModelRunner, prompts: list[list[int]], slots: list[str | None], steps: int = 6) -> torch.Tensor:
+def greedy_logits(
+    runner: ModelRunner, prompts: list[list[int]], slots: list[str | None], steps: int = 6
+) -> torch.Tensor:
     """Each row's next-token logits at every step of greedy decoding: [rows, steps + 1, vocab]."""
     logits, cache, mask = runner.prefill(prompts, slots)
     batch = BatchCache()
@@ -97,7 +99,9 @@ def test_unloading_restacks_and_frees_the_weights(runner, chatml_adapter):
     assert {name.rsplit(".", 1)[1] for name in layers} == {"q_proj", "v_proj"}
     assert {tuple(layer.a.shape[:2]) for layer in layers.values()} == {(1, 4)}
     float_bytes = 4
-    assert stack.nbytes == sum(4 * (l.base.in_features + l.base.out_features) * float_bytes for l in layers.values())
+    assert stack.nbytes == sum(
+        4 * (layer.base.in_features + layer.base.out_features) * float_bytes for layer in layers.values()
+    )
     torch.testing.assert_close(greedy_logits(runner, PROMPTS[:2], ["r4", None]), before, atol=1e-5, rtol=1e-5)
 
     incoming = read_lora(chatml_adapter, runner.chat.model)

@@ -1,5 +1,6 @@
 """A corpus of bad files: each gets the right error at the right line — 4xx for request
 problems, status `error` with details for content problems; never a 500, nothing half-stored."""
+
 import io
 import json
 import zipfile
@@ -54,7 +55,10 @@ def test_each_content_problem_is_reported_at_its_line(api_a, code):
 def test_an_example_over_the_token_limit(api_a):
     long = {"messages": [{"role": "user", "content": "word " * 9000}, ASSISTANT]}
     file = upload_and_inspect(api_a, "train.jsonl", with_bad_line(long, at=2))
-    assert file.status == "error" and file.report["errors"][0] | {"code": "too_many_tokens", "line": 2} == file.report["errors"][0]
+    assert (
+        file.status == "error"
+        and file.report["errors"][0] | {"code": "too_many_tokens", "line": 2} == file.report["errors"][0]
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +78,11 @@ def test_file_level_problems(api_a, name, content, code):
 def test_one_giant_line(api_a):
     giant = b'{"messages": [{"role": "user", "content": "' + b"x" * (9 * 1024 * 1024) + b'"}]}\n'
     file = upload_and_inspect(api_a, "giant.jsonl", giant + jsonl(chat_rows(12)))
-    assert file.status == "error" and file.report["errors"][0]["code"] == "line_too_long" and file.report["errors"][0]["line"] == 1
+    assert (
+        file.status == "error"
+        and file.report["errors"][0]["code"] == "line_too_long"
+        and file.report["errors"][0]["line"] == 1
+    )
 
 
 def _zip_bomb() -> bytes:
@@ -93,7 +101,9 @@ def test_an_xlsx_zip_bomb_is_refused_without_inflating_it(api_a):
     assert file.status == "error" and ("zip" in details or "large" in details), details
 
 
-@pytest.mark.parametrize("name, content", [("data.xlsx", b"question,answer\nhi,hello\n"), ("data.csv", bytes(range(256)) * 4)])
+@pytest.mark.parametrize(
+    "name, content", [("data.xlsx", b"question,answer\nhi,hello\n"), ("data.csv", bytes(range(256)) * 4)]
+)
 def test_a_wrong_extension_is_an_error_with_details(api_a, name, content):
     file = upload_and_inspect(api_a, name, content)
     assert file.status == "error" and file.status_details

@@ -10,7 +10,7 @@ from tests.files.helpers import upload_and_inspect
 def test_dataset_page_shows_the_analysis_and_chart_data(client, api_a, owner_a):
     file = upload_and_inspect(api_a, "train.jsonl", chat_jsonl(12))
     page = signed_in(client, owner_a).get(f"/datasets/{file.public_id}").content.decode()
-    assert "12</span><span class=\"label\">examples" in page
+    assert '12</span><span class="label">examples' in page
     assert 'id="histogram-data"' in page and 'id="labels-data"' in page
     assert "Make a new version" in page
 
@@ -30,7 +30,9 @@ def test_table_page_offers_a_mapping_with_the_suggested_columns(client, api_a, o
 
 def test_same_column_twice_is_an_inline_error(client, api_a, owner_a):
     file = upload_and_inspect(api_a, "faq.csv", csv_table(12))
-    response = signed_in(client, owner_a).post(f"/datasets/{file.public_id}/convert", {"user": "question", "assistant": "question"})
+    response = signed_in(client, owner_a).post(
+        f"/datasets/{file.public_id}/convert", {"user": "question", "assistant": "question"}
+    )
     assert response.status_code == 400 and "Pick a different column" in response.content.decode()
 
 
@@ -61,5 +63,7 @@ def test_web_upload_over_the_limit_is_refused_with_csrf_enforced(owner_a, settin
     client = signed_in(Client(enforce_csrf_checks=True), owner_a)
     client.get("/datasets")  # sets the CSRF cookie, as for a browser
     token = client.cookies["csrftoken"].value
-    response = client.post("/datasets/upload", {"file": SimpleUploadedFile("t.jsonl", chat_jsonl(40))}, HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/datasets/upload", {"file": SimpleUploadedFile("t.jsonl", chat_jsonl(40))}, HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 413 and "upload limit" in response.json()["error"]

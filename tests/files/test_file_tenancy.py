@@ -1,4 +1,5 @@
 """Another organization's files are 404 everywhere, exactly like missing ones."""
+
 import pytest
 
 from tests.conftest import signed_in

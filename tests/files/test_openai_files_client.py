@@ -1,4 +1,5 @@
 """Acceptance: the official `openai` client works unchanged against /v1/files."""
+
 import openai
 import pytest
 

@@ -1,4 +1,5 @@
 """Conversion from tables, and new immutable versions: redact, deduplicate, shuffle, split."""
+
 import json
 
 from tests.datasets import chat_jsonl, chat_rows, csv_table
@@ -15,8 +16,16 @@ def test_csv_is_previewed_converted_and_validated(api_a, django_capture_on_commi
     queued = []
     monkeypatch.setattr("tunery.files.tasks.derive_files.delay", lambda *args: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
-        response = api_a.post(f"/v1/files/{table.public_id}/convert", {"mapping": {"user": "question", "assistant": "answer"}, "system_prompt": "Classify."}, format="json")
-    assert response.status_code == 202 and response.json()["status"] == "uploaded" and response.json()["parent_id"] == table.public_id
+        response = api_a.post(
+            f"/v1/files/{table.public_id}/convert",
+            {"mapping": {"user": "question", "assistant": "answer"}, "system_prompt": "Classify."},
+            format="json",
+        )
+    assert (
+        response.status_code == 202
+        and response.json()["status"] == "uploaded"
+        and response.json()["parent_id"] == table.public_id
+    )
     derive(*queued[0])
 
     converted = File.objects.get(public_id=response.json()["id"])
@@ -29,7 +38,9 @@ def test_csv_is_previewed_converted_and_validated(api_a, django_capture_on_commi
 
 def test_a_mapping_to_a_missing_column_names_it(api_a):
     table = upload_and_inspect(api_a, "faq.csv", csv_table(12))
-    response = api_a.post(f"/v1/files/{table.public_id}/convert", {"mapping": {"user": "question", "assistant": "reply"}}, format="json")
+    response = api_a.post(
+        f"/v1/files/{table.public_id}/convert", {"mapping": {"user": "question", "assistant": "reply"}}, format="json"
+    )
     assert response.status_code == 400 and response.json()["error"]["param"] == "mapping.assistant"
     assert "question, answer" in response.json()["error"]["message"]
 

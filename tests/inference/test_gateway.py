@@ -1,9 +1,9 @@
 """Acceptance: the official openai client calls a fine-tuned model through the gateway."""
+
 import socket
 import time
 
 import httpx
-
 import openai
 import pytest
 
@@ -22,18 +22,31 @@ def tuned(succeeded_job):
 
 
 def test_chat_completion_on_a_fine_tuned_model(client_a, tuned, org_a):
-    reply = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Will it rain?"}], max_tokens=8, temperature=0)
+    reply = client_a.chat.completions.create(
+        model=tuned, messages=[{"role": "user", "content": "Will it rain?"}], max_tokens=8, temperature=0
+    )
     assert reply.model == tuned and reply.object == "chat.completion"
     assert reply.choices[0].message.role == "assistant" and reply.usage.completion_tokens >= 1
     row = InferenceRequest.objects.get(organization=org_a)
-    assert (row.model, row.prompt_tokens, row.completion_tokens, row.status_code) == (tuned, reply.usage.prompt_tokens, reply.usage.completion_tokens, 200)
+    assert (row.model, row.prompt_tokens, row.completion_tokens, row.status_code) == (
+        tuned,
+        reply.usage.prompt_tokens,
+        reply.usage.completion_tokens,
+        200,
+    )
 
 
 def test_streaming_arrives_piece_by_piece_with_usage(client_a, tuned, org_a):
     started = time.monotonic()
     arrivals, texts, usage = [], [], None
-    stream = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Tell me"}], max_tokens=24,
-                                              temperature=0, stream=True, stream_options={"include_usage": True})
+    stream = client_a.chat.completions.create(
+        model=tuned,
+        messages=[{"role": "user", "content": "Tell me"}],
+        max_tokens=24,
+        temperature=0,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     for chunk in stream:
         assert chunk.model == tuned
         if chunk.choices and chunk.choices[0].delta.content:
@@ -47,8 +60,13 @@ def test_streaming_arrives_piece_by_piece_with_usage(client_a, tuned, org_a):
 
 
 def test_a_stream_the_client_abandons_is_metered_up_to_there(client_a, tuned, org_a):
-    stream = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Tell me a long story"}],
-                                              max_tokens=120, temperature=0, stream=True)
+    stream = client_a.chat.completions.create(
+        model=tuned,
+        messages=[{"role": "user", "content": "Tell me a long story"}],
+        max_tokens=120,
+        temperature=0,
+        stream=True,
+    )
     received = 0
     for chunk in stream:
         assert chunk.usage is None  # the usage the gateway meters by is not passed on
@@ -61,14 +79,20 @@ def test_a_stream_the_client_abandons_is_metered_up_to_there(client_a, tuned, or
 
 
 def test_stream_without_include_usage_has_no_usage_chunk(client_a, tuned):
-    chunks = list(client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, stream=True))
+    chunks = list(
+        client_a.chat.completions.create(
+            model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=4, stream=True
+        )
+    )
     assert all(c.usage is None for c in chunks)
 
 
 def test_text_completion_models_and_base_model(client_a, tuned):
     reply = client_a.completions.create(model=tuned, prompt="The weather is", max_tokens=5, temperature=0)
     assert reply.object == "text_completion" and reply.model == tuned
-    base = client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=3)
+    base = client_a.chat.completions.create(
+        model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=3
+    )
     assert base.model == "tiny-llama"
     assert tuned in [m.id for m in client_a.models.list()]
     assert client_a.models.retrieve(tuned).id == tuned
@@ -76,9 +100,13 @@ def test_text_completion_models_and_base_model(client_a, tuned):
 
 def test_errors_raise_the_matching_openai_exceptions(client_a, tuned, gateway_url, settings):
     with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=gateway_url + "/v1", api_key="tun_revoked", max_retries=0).chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}])
+        openai.OpenAI(base_url=gateway_url + "/v1", api_key="tun_revoked", max_retries=0).chat.completions.create(
+            model=tuned, messages=[{"role": "user", "content": "x"}]
+        )
     with pytest.raises(openai.NotFoundError) as missing:
-        client_a.chat.completions.create(model="ft:tiny-llama:org-a:x:nothere1", messages=[{"role": "user", "content": "x"}])
+        client_a.chat.completions.create(
+            model="ft:tiny-llama:org-a:x:nothere1", messages=[{"role": "user", "content": "x"}]
+        )
     assert missing.value.body["code"] == "model_not_found"
     with pytest.raises(openai.BadRequestError) as bad:
         client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}], temperature=5)
@@ -96,7 +124,9 @@ def test_another_organization_can_neither_call_nor_discover_the_model(gateway_ur
         intruder.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "x"}])
     with pytest.raises(openai.NotFoundError) as nothing:
         intruder.chat.completions.create(model=tuned[:-1] + "Z", messages=[{"role": "user", "content": "x"}])
-    assert theirs.value.body["message"].replace(tuned, "M") == nothing.value.body["message"].replace(tuned[:-1] + "Z", "M")
+    assert theirs.value.body["message"].replace(tuned, "M") == nothing.value.body["message"].replace(
+        tuned[:-1] + "Z", "M"
+    )
     with pytest.raises(openai.NotFoundError):
         intruder.models.retrieve(tuned)
     assert tuned not in [m.id for m in intruder.models.list()]
@@ -115,7 +145,11 @@ def test_after_an_engine_restart_the_adapter_is_registered_again(client_a, succe
     reply = client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
     assert reply.model == tuned
     _engine_forgets(engine_url, succeeded_job)
-    chunks = list(client_a.chat.completions.create(model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True))
+    chunks = list(
+        client_a.chat.completions.create(
+            model=tuned, messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True
+        )
+    )
     assert chunks and all(c.model == tuned for c in chunks)
 
 
@@ -125,7 +159,11 @@ def test_an_engine_that_is_down_is_a_503_in_both_modes(client_a, tuned, settings
         client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=2)
     assert plain.value.status_code == 503 and plain.value.body["code"] == "engine_unavailable"
     with pytest.raises(openai.APIError) as streamed:
-        list(client_a.chat.completions.create(model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True))
+        list(
+            client_a.chat.completions.create(
+                model="tiny-llama", messages=[{"role": "user", "content": "Hi"}], max_tokens=2, stream=True
+            )
+        )
     assert "inference engine is unavailable" in streamed.value.message
 
 

@@ -1,4 +1,5 @@
 """Creating a job: every bad field is refused with its name, before anything is queued."""
+
 import pytest
 
 from tests.datasets import chat_jsonl
@@ -11,8 +12,15 @@ def create(client, **fields):
 
 
 def test_a_valid_request_creates_a_job_validating_its_files(api_a, tiny_base, training_file_a, org_a):
-    response = create(api_a, model="tiny-llama", training_file=training_file_a.public_id, suffix="topics",
-                      seed=7, metadata={"team": "nlp"}, hyperparameters={"n_epochs": 2, "batch_size": "auto"})
+    response = create(
+        api_a,
+        model="tiny-llama",
+        training_file=training_file_a.public_id,
+        suffix="topics",
+        seed=7,
+        metadata={"team": "nlp"},
+        hyperparameters={"n_epochs": 2, "batch_size": "auto"},
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["object"] == "fine_tuning.job" and body["status"] == "validating_files"
@@ -24,8 +32,12 @@ def test_a_valid_request_creates_a_job_validating_its_files(api_a, tiny_base, tr
 
 
 def test_method_supervised_hyperparameters_are_read(api_a, tiny_base, training_file_a):
-    response = create(api_a, model="tiny-llama", training_file=training_file_a.public_id,
-                      method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}})
+    response = create(
+        api_a,
+        model="tiny-llama",
+        training_file=training_file_a.public_id,
+        method={"type": "supervised", "supervised": {"hyperparameters": {"n_epochs": 3}}},
+    )
     assert response.json()["hyperparameters"]["n_epochs"] == 3
 
 

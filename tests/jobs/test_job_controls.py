@@ -1,4 +1,5 @@
 """Cancel, pause and resume outside training; the reaper; duplicate delivery; tenancy."""
+
 import pytest
 from django.utils import timezone
 
@@ -9,7 +10,9 @@ from tunery.jobs.services import requeue_stalled
 
 @pytest.fixture
 def job_a(api_a, tiny_base, training_file_a):
-    body = api_a.post("/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file_a.public_id}, format="json").json()
+    body = api_a.post(
+        "/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file_a.public_id}, format="json"
+    ).json()
     return FineTuningJob.objects.get(public_id=body["id"])
 
 
@@ -56,7 +59,9 @@ def test_reaper_requeues_a_job_whose_worker_went_silent(job_a, monkeypatch, sett
 
 def test_reaper_gives_up_after_too_many_attempts(job_a, settings):
     stale = timezone.now() - timezone.timedelta(seconds=settings.TUNERY_HEARTBEAT_TIMEOUT + 5)
-    FineTuningJob.objects.filter(pk=job_a.pk).update(status=JobStatus.RUNNING, heartbeat_at=stale, attempts=settings.TUNERY_MAX_ATTEMPTS)
+    FineTuningJob.objects.filter(pk=job_a.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=stale, attempts=settings.TUNERY_MAX_ATTEMPTS
+    )
     requeue_stalled()
     job_a.refresh_from_db()
     assert job_a.status == "failed" and job_a.error["code"] == "worker_lost"
@@ -64,13 +69,29 @@ def test_reaper_gives_up_after_too_many_attempts(job_a, settings):
 
 def test_list_filters_by_metadata_and_paginates(api_a, tiny_base, training_file_a):
     for n in range(3):
-        api_a.post("/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file_a.public_id, "metadata": {"run": str(n)}}, format="json")
-    assert [j["metadata"]["run"] for j in api_a.get("/v1/fine_tuning/jobs", {"metadata[run]": "1"}).json()["data"]] == ["1"]
+        api_a.post(
+            "/v1/fine_tuning/jobs",
+            {"model": "tiny-llama", "training_file": training_file_a.public_id, "metadata": {"run": str(n)}},
+            format="json",
+        )
+    assert [j["metadata"]["run"] for j in api_a.get("/v1/fine_tuning/jobs", {"metadata[run]": "1"}).json()["data"]] == [
+        "1"
+    ]
     page = api_a.get("/v1/fine_tuning/jobs", {"limit": 2}).json()
     assert page["has_more"] and len(page["data"]) == 2
 
 
-@pytest.mark.parametrize("method, suffix", [("get", ""), ("post", "/cancel"), ("post", "/pause"), ("post", "/resume"), ("get", "/events"), ("get", "/checkpoints")])
+@pytest.mark.parametrize(
+    "method, suffix",
+    [
+        ("get", ""),
+        ("post", "/cancel"),
+        ("post", "/pause"),
+        ("post", "/resume"),
+        ("get", "/events"),
+        ("get", "/checkpoints"),
+    ],
+)
 def test_another_organization_gets_404(api_b, job_a, method, suffix):
     response = getattr(api_b, method)(f"/v1/fine_tuning/jobs/{job_a.public_id}{suffix}")
     assert response.status_code == 404

@@ -1,4 +1,5 @@
 """Jobs trained by a real Celery worker on the tiny model, driven by the official openai client."""
+
 import time
 
 import openai
@@ -7,7 +8,6 @@ import pytest
 from tests.conftest import key_client, wait_for
 from tests.datasets import chat_jsonl
 from tunery.jobs.models import FineTuningJob
-
 
 
 @pytest.fixture
@@ -23,7 +23,10 @@ def test_openai_client_fine_tunes_the_tiny_model(client_a, tiny_base, celery_wor
     training = client_a.files.create(file=("train.jsonl", chat_jsonl(30)), purpose="fine-tune")
     wait_for(lambda: client_a.files.retrieve(training.id).status == "processed")
     job = client_a.fine_tuning.jobs.create(
-        model="tiny-llama", training_file=training.id, suffix="topics", seed=3,
+        model="tiny-llama",
+        training_file=training.id,
+        suffix="topics",
+        seed=3,
         hyperparameters={"n_epochs": 2, "batch_size": 4, "learning_rate_multiplier": 10},
     )
     done = wait_for(lambda: (j := client_a.fine_tuning.jobs.retrieve(job.id)).status in ("succeeded", "failed") and j)
@@ -33,12 +36,18 @@ def test_openai_client_fine_tunes_the_tiny_model(client_a, tiny_base, celery_wor
 
     events = client_a.fine_tuning.jobs.list_events(job.id, limit=100).data
     metrics = [e for e in events if e.type == "metrics"]
-    assert metrics and {"step", "train_loss", "train_mean_token_accuracy", "learning_rate", "tokens_per_second"} <= set(metrics[-1].data)
+    assert metrics and {"step", "train_loss", "train_mean_token_accuracy", "learning_rate", "tokens_per_second"} <= set(
+        metrics[-1].data
+    )
     assert any("valid_loss" in e.data for e in metrics)
 
     checkpoints = client_a.fine_tuning.jobs.checkpoints.list(job.id).data
-    assert [c.step_number for c in checkpoints] == sorted((c.step_number for c in checkpoints), reverse=True) and len(checkpoints) == 2
-    assert checkpoints[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-{checkpoints[0].step_number}"
+    assert [c.step_number for c in checkpoints] == sorted((c.step_number for c in checkpoints), reverse=True) and len(
+        checkpoints
+    ) == 2
+    assert (
+        checkpoints[0].fine_tuned_model_checkpoint == f"{done.fine_tuned_model}:ckpt-step-{checkpoints[0].step_number}"
+    )
 
     assert done.fine_tuned_model in [m.id for m in client_a.models.list()]
     assert client_a.models.retrieve(done.fine_tuned_model).owned_by == "org-a"
@@ -53,7 +62,9 @@ def test_openai_client_fine_tunes_the_tiny_model(client_a, tiny_base, celery_wor
 def test_cancel_while_running_takes_effect_within_10_seconds_and_keeps_checkpoints(client_a, tiny_base, celery_worker):
     training = client_a.files.create(file=("train.jsonl", chat_jsonl(40)), purpose="fine-tune")
     wait_for(lambda: client_a.files.retrieve(training.id).status == "processed")
-    job = client_a.fine_tuning.jobs.create(model="tiny-llama", training_file=training.id, hyperparameters={"n_epochs": 50, "batch_size": 1})
+    job = client_a.fine_tuning.jobs.create(
+        model="tiny-llama", training_file=training.id, hyperparameters={"n_epochs": 50, "batch_size": 1}
+    )
     wait_for(lambda: FineTuningJob.objects.get(public_id=job.id).checkpoints.exists(), timeout=180)
 
     asked = time.monotonic()
@@ -66,7 +77,9 @@ def test_cancel_while_running_takes_effect_within_10_seconds_and_keeps_checkpoin
 def test_pause_then_resume_continues_from_the_checkpoint(client_a, tiny_base, celery_worker):
     training = client_a.files.create(file=("train.jsonl", chat_jsonl(20)), purpose="fine-tune")
     wait_for(lambda: client_a.files.retrieve(training.id).status == "processed")
-    job = client_a.fine_tuning.jobs.create(model="tiny-llama", training_file=training.id, hyperparameters={"n_epochs": 12, "batch_size": 1})
+    job = client_a.fine_tuning.jobs.create(
+        model="tiny-llama", training_file=training.id, hyperparameters={"n_epochs": 12, "batch_size": 1}
+    )
     wait_for(lambda: FineTuningJob.objects.get(public_id=job.id).step >= 3, timeout=180)
     client_a.fine_tuning.jobs.pause(job.id)
     wait_for(lambda: _job_status(client_a, job.id) == "paused", timeout=20)
@@ -81,7 +94,11 @@ def test_pause_then_resume_continues_from_the_checkpoint(client_a, tiny_base, ce
 def test_the_same_task_delivered_twice_trains_once(api_a, tiny_base, training_file_a, transactional_db):
     from tunery.jobs import runner
 
-    body = api_a.post("/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file_a.public_id, "hyperparameters": {"n_epochs": 1}}, format="json").json()
+    body = api_a.post(
+        "/v1/fine_tuning/jobs",
+        {"model": "tiny-llama", "training_file": training_file_a.public_id, "hyperparameters": {"n_epochs": 1}},
+        format="json",
+    ).json()
     job = FineTuningJob.objects.get(public_id=body["id"])
     runner.prepare(job.pk, job.organization_id)
     runner.train(job.pk, job.organization_id)

@@ -10,7 +10,9 @@ from tunery.orgs.models import Organization
 @pytest.mark.django_db
 def test_it_prints_a_working_key_without_prompts():
     out = io.StringIO()
-    call_command("create_organization", "--name", "Scripted", "--owner-email", "bot@s.test", stdout=out, stderr=io.StringIO())
+    call_command(
+        "create_organization", "--name", "Scripted", "--owner-email", "bot@s.test", stdout=out, stderr=io.StringIO()
+    )
     secret = out.getvalue().strip()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -21,7 +23,9 @@ def test_it_prints_a_working_key_without_prompts():
 @pytest.mark.django_db
 def test_unknown_scope_is_refused():
     with pytest.raises(CommandError, match="Unknown scope"):
-        call_command("create_organization", "--name", "X", "--owner-email", "x@s.test", "--scopes", "root", stdout=io.StringIO())
+        call_command(
+            "create_organization", "--name", "X", "--owner-email", "x@s.test", "--scopes", "root", stdout=io.StringIO()
+        )
     assert not Organization.objects.filter(name="X").exists()
 
 

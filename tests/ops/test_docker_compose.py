@@ -2,6 +2,7 @@
 (or a stated reason), volumes are declared, GPUs are reserved, and each command names a module,
 queue, management command, option and file of this repository — so renaming one fails here,
 not on somebody's server."""
+
 import shlex
 import subprocess
 import sys
@@ -54,7 +55,11 @@ def test_volumes_are_declared_and_shared_where_the_code_expects_them():
         for mount in service.get("volumes", []):
             source = mount.split(":")[0]
             assert source.startswith((".", "/")) or source in declared, f"{name}: volume {source} is not declared"
-    var_dir = next(line.split("TUNERY_VAR_DIR=")[1].split()[0] for line in (ROOT / "Dockerfile").read_text().splitlines() if "TUNERY_VAR_DIR=" in line)
+    var_dir = next(
+        line.split("TUNERY_VAR_DIR=")[1].split()[0]
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if "TUNERY_VAR_DIR=" in line
+    )
     for name in TUNERY:
         assert f"tunery-data:{var_dir}" in SERVICES[name]["volumes"], name  # media/ and jobs/ live under it
         assert SERVICES[name]["environment"]["TUNERY_MODEL_CACHE"].startswith(var_dir + "/")

@@ -1,5 +1,6 @@
 """The user and operator guides name only things that exist: every environment variable the
 operator guide lists is read somewhere, and every /v1 path the user guide shows resolves."""
+
 import re
 from pathlib import Path
 
@@ -12,7 +13,12 @@ READ_BY_LIBRARIES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
 def sources() -> str:
-    files = [*ROOT.glob("platform/**/*.py"), *ROOT.glob("workers/**/*.py"), ROOT / "docker-compose.yml", ROOT / "Dockerfile"]
+    files = [
+        *ROOT.glob("platform/**/*.py"),
+        *ROOT.glob("workers/**/*.py"),
+        ROOT / "docker-compose.yml",
+        ROOT / "Dockerfile",
+    ]
     return "\n".join(path.read_text() for path in files)
 
 
@@ -21,7 +27,9 @@ def test_every_variable_in_the_operator_guide_is_read_somewhere():
     names = set(re.findall(r"`([A-Z][A-Z0-9_]{3,})`", guide)) - READ_BY_LIBRARIES
     code = sources()
     assert len(names) > 30
-    assert not {name for name in names if f'"{name}"' not in code and f"${{{name}" not in code and f"{name}=" not in code}
+    assert not {
+        name for name in names if f'"{name}"' not in code and f"${{{name}" not in code and f"{name}=" not in code
+    }
 
 
 @pytest.mark.parametrize("guide", ["user-guide.md", "operator-guide.md"])

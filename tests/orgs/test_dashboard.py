@@ -1,5 +1,6 @@
 """The dashboard: a getting-started checklist ticked from what the organization really has,
 its recent fine-tunes and datasets, and nothing of any other organization's."""
+
 import re
 
 from tests.conftest import signed_in
@@ -14,7 +15,11 @@ def done_steps(page: str) -> list[str]:
 
 
 def start_job(api, training_file) -> FineTuningJob:
-    body = api.post("/v1/fine_tuning/jobs", {"model": "tiny-llama", "training_file": training_file.public_id, "suffix": "tickets"}, format="json").json()
+    body = api.post(
+        "/v1/fine_tuning/jobs",
+        {"model": "tiny-llama", "training_file": training_file.public_id, "suffix": "tickets"},
+        format="json",
+    ).json()
     return FineTuningJob.objects.get(public_id=body["id"])
 
 
@@ -28,7 +33,9 @@ def test_an_empty_organization_sees_the_checklist_with_nothing_ticked(client, ow
     assert "$10.00" in page  # the trial credit, on the balance card
 
 
-def test_steps_tick_as_the_organization_uploads_fine_tunes_and_makes_a_key(client, owner_a, org_a, api_a, tiny_base, training_file_a):
+def test_steps_tick_as_the_organization_uploads_fine_tunes_and_makes_a_key(
+    client, owner_a, org_a, api_a, tiny_base, training_file_a
+):
     signed_in(client, owner_a)
     page = client.get("/").content.decode()
     assert done_steps(page) == ["upload", "api-key"]  # api_a made a key
@@ -42,12 +49,16 @@ def test_steps_tick_as_the_organization_uploads_fine_tunes_and_makes_a_key(clien
     assert f"/fine-tuning/{job.public_id}" in page and "step 3/12" in page and "width:25%" in page
     assert 'hx-trigger="every 5s"' in page  # the recent jobs refresh themselves while one is active
 
-    FineTuningJob.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, fine_tuned_model="ft:tiny-llama:org-a:tickets:abcd1234")
+    FineTuningJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, fine_tuned_model="ft:tiny-llama:org-a:tickets:abcd1234"
+    )
     page = client.get("/").content.decode()
     assert "/playground?model=ft%3Atiny-llama%3Aorg-a%3Atickets%3Aabcd1234" in page
     assert 'hx-trigger="every 5s"' not in page
 
-    InferenceRequest.objects.create(organization=org_a, model="tiny-llama", endpoint="chat.completions", status_code=200, latency_ms=5)
+    InferenceRequest.objects.create(
+        organization=org_a, model="tiny-llama", endpoint="chat.completions", status_code=200, latency_ms=5
+    )
     page = client.get("/").content.decode()
     assert 'id="getting-started"' not in page  # all four done: the checklist makes way
     assert "ft:tiny-llama:org-a:tickets:abcd1234" in page

@@ -34,7 +34,9 @@ def test_forged_invitation_token_is_404(client, member_a):
 
 
 def test_inviting_an_existing_member_shows_an_inline_error(client, owner_a, member_a):
-    response = signed_in(client, owner_a).post("/settings/organization/invite", {"email": member_a.email, "role": "member"})
+    response = signed_in(client, owner_a).post(
+        "/settings/organization/invite", {"email": member_a.email, "role": "member"}
+    )
     assert response.status_code == 200 and "already a member" in response.content.decode()
 
 
@@ -45,10 +47,20 @@ def test_bad_email_is_an_inline_error(client, owner_a):
 
 
 def test_viewer_cannot_invite(client, viewer_a):
-    assert signed_in(client, viewer_a).post("/settings/organization/invite", {"email": "g@x.test", "role": "member"}).status_code == 403
+    assert (
+        signed_in(client, viewer_a)
+        .post("/settings/organization/invite", {"email": "g@x.test", "role": "member"})
+        .status_code
+        == 403
+    )
 
 
 def test_outsider_cannot_revoke_another_organizations_invitation(client, owner_a, outsider_b):
     invitation = _invite(client, owner_a)
-    assert signed_in(client, outsider_b).post(f"/settings/organization/invitations/{invitation.public_id}/revoke").status_code == 404
+    assert (
+        signed_in(client, outsider_b)
+        .post(f"/settings/organization/invitations/{invitation.public_id}/revoke")
+        .status_code
+        == 404
+    )
     assert Invitation.objects.filter(pk=invitation.pk).exists()

@@ -70,13 +70,17 @@ def test_admin_changes_role_and_removes_member(client, owner_a, member_a, org_a)
 
 def test_member_cannot_remove_others(client, member_a, owner_a, org_a):
     owner = org_a.memberships.get(user=owner_a)
-    assert signed_in(client, member_a).post(f"/settings/organization/members/{owner.public_id}/remove").status_code == 403
+    assert (
+        signed_in(client, member_a).post(f"/settings/organization/members/{owner.public_id}/remove").status_code == 403
+    )
 
 
 @pytest.mark.parametrize("action", ["role", "remove", "make-owner"])
 def test_outsider_gets_404_for_another_organizations_member(client, outsider_b, member_a, org_a, action):
     target = org_a.memberships.get(user=member_a)
-    response = signed_in(client, outsider_b).post(f"/settings/organization/members/{target.public_id}/{action}", {"role": "viewer"})
+    response = signed_in(client, outsider_b).post(
+        f"/settings/organization/members/{target.public_id}/{action}", {"role": "viewer"}
+    )
     assert response.status_code == 404
     assert Membership.objects.get(pk=target.pk).role == "member"
 

@@ -11,7 +11,9 @@ SIGNUP = "/accounts/signup/"
 
 @pytest.mark.django_db
 def test_signup_sends_verification_and_creates_personal_organization(client):
-    response = client.post(SIGNUP, {"email": "new@x.test", "password1": "a strong passphrase", "password2": "a strong passphrase"})
+    response = client.post(
+        SIGNUP, {"email": "new@x.test", "password1": "a strong passphrase", "password2": "a strong passphrase"}
+    )
     assert response.status_code == 302
     user = get_user_model().objects.get(email="new@x.test")
     organization = user.memberships.get().organization
@@ -26,7 +28,9 @@ def test_signup_sends_verification_and_creates_personal_organization(client):
 @pytest.mark.django_db
 def test_it_refuses_a_taken_email_with_an_inline_error(client):
     make_user("taken@x.test")
-    response = client.post(SIGNUP, {"email": "taken@x.test", "password1": "a strong passphrase", "password2": "a strong passphrase"})
+    response = client.post(
+        SIGNUP, {"email": "taken@x.test", "password1": "a strong passphrase", "password2": "a strong passphrase"}
+    )
     assert response.status_code == 200
     assert "already registered" in response.content.decode()
     assert get_user_model().objects.filter(email="taken@x.test").count() == 1

@@ -192,7 +192,9 @@ class AdapterPool:
             weights = read_lora(info.path, self.stack.model)
         except Exception as exc:  # a corrupt, mismatched or unsupported folder: many error types
             log.exception("Loading adapter %s from %s failed", info.name, info.path)
-            raise server_error(f"The adapter {info.name!r} could not be loaded from {info.path}: {exc}", "adapter_load_failed") from None
+            raise server_error(
+                f"The adapter {info.name!r} could not be loaded from {info.path}: {exc}", "adapter_load_failed"
+            ) from None
         self.loads += 1
         self._make_room(weights)
         self._slots += 1

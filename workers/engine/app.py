@@ -20,7 +20,14 @@ from starlette.routing import Route
 
 from workers.engine.engine import Engine, Job, RequestStream
 from workers.engine.errors import EngineError, bad_request, model_not_found, server_error
-from workers.engine.protocol import ChatRequest, CompletionRequest, parse_chat, parse_completion, parse_load_adapter, parse_unload_adapter
+from workers.engine.protocol import (
+    ChatRequest,
+    CompletionRequest,
+    parse_chat,
+    parse_completion,
+    parse_load_adapter,
+    parse_unload_adapter,
+)
 from workers.engine.responses import Chunker, Collector, Envelope, Kind
 from workers.engine.scheduler import ChoiceUpdate
 
@@ -66,8 +73,15 @@ async def _generate(request: Request, kind: Kind) -> Response:
         finally:
             stream.cancel()  # no-op when complete; stops the rows if this task is cancelled
         return JSONResponse(collector.response(job.prompt_tokens))
-    chunker = Chunker(envelope, job.choices, job.logprobs, parsed.stream.include_usage, engine.token_text,
-                      job.prompt_tokens, parsed.stream.continuous_usage)
+    chunker = Chunker(
+        envelope,
+        job.choices,
+        job.logprobs,
+        parsed.stream.include_usage,
+        engine.token_text,
+        job.prompt_tokens,
+        parsed.stream.continuous_usage,
+    )
     return StreamingResponse(_events(stream, first, chunker, job), media_type="text/event-stream")
 
 

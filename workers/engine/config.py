@@ -9,7 +9,6 @@ from pathlib import Path
 
 from workers.ml.base_models import CATALOGUE, EMBEDDED_DEFAULT, BaseModelSpec
 
-
 # vLLM's names for the weights' precision.
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
@@ -36,7 +35,9 @@ def local_spec(path: str, max_seq_len: int | None, name: str | None) -> BaseMode
     if max_seq_len is None:
         config = json.loads((folder / "config.json").read_text())
         max_seq_len = int(config["max_position_embeddings"])
-    return BaseModelSpec(name=name or folder.name, source="local", path=str(path), gguf_file=None, max_seq_len=max_seq_len)
+    return BaseModelSpec(
+        name=name or folder.name, source="local", path=str(path), gguf_file=None, max_seq_len=max_seq_len
+    )
 
 
 def _lora_module(value: str) -> tuple[str, str]:
@@ -47,13 +48,17 @@ def _lora_module(value: str) -> tuple[str, str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m workers.engine", description="Tunery inference engine (OpenAI protocol).")
+    p = argparse.ArgumentParser(
+        prog="python -m workers.engine", description="Tunery inference engine (OpenAI protocol)."
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--base-model", default=EMBEDDED_DEFAULT.name, choices=sorted(CATALOGUE), help="catalogue name")
     p.add_argument("--base-model-path", help="a local Hugging Face model folder instead of a catalogue entry")
     p.add_argument("--max-seq-len", type=int, help="context length (default: the catalogue's, or the model's config)")
-    p.add_argument("--served-model-name", help="name that selects the base model (default: its catalogue or folder name)")
+    p.add_argument(
+        "--served-model-name", help="name that selects the base model (default: its catalogue or folder name)"
+    )
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: cuda when available)")
     p.add_argument(
         "--dtype",
@@ -66,7 +71,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-prefill-tokens", type=int, default=4096, help="prompt tokens admitted per step")
     p.add_argument("--adapter-memory-mb", type=float, default=1024.0, help="memory budget for loaded LoRA weights")
     p.add_argument(
-        "--lora-modules", nargs="*", type=_lora_module, default=[], metavar="NAME=PATH", help="adapters to register at start"
+        "--lora-modules",
+        nargs="*",
+        type=_lora_module,
+        default=[],
+        metavar="NAME=PATH",
+        help="adapters to register at start",
     )
     p.add_argument("--log-level", default="info")
     return p

@@ -109,9 +109,9 @@ class Engine:
         return self.config.served_name
 
     def _load_model(self) -> tuple[ModelRunner, AdapterPool]:
-        from workers.engine.lora import LoraStack  # imports torch, like the model itself
-
         import torch
+
+        from workers.engine.lora import LoraStack  # imports torch, like the model itself
 
         dtype = None if self.config.dtype == "auto" else getattr(torch, self.config.dtype)
         chat = ChatModel(self.config.spec, self.config.device, dtype)
@@ -175,14 +175,22 @@ class Engine:
         listed = [{**base, "root": self.base_name, "parent": None, "max_model_len": limit}]
         for info in self.registry.all():
             listed.append(
-                {**base, "id": info.name, "created": info.created, "root": str(info.path), "parent": self.base_name, "max_model_len": limit}
+                {
+                    **base,
+                    "id": info.name,
+                    "created": info.created,
+                    "root": str(info.path),
+                    "parent": self.base_name,
+                    "max_model_len": limit,
+                }
             )
         return listed
 
     async def status(self) -> dict[str, Any]:
         """Answered by the scheduler thread itself, so it also proves the decode loop is alive."""
         loaded, used = await asyncio.wait_for(
-            asyncio.wrap_future(self.scheduler.call(lambda: (self.pool.loaded_names(), self.pool.used_bytes))), timeout=30
+            asyncio.wrap_future(self.scheduler.call(lambda: (self.pool.loaded_names(), self.pool.used_bytes))),
+            timeout=30,
         )
         return {
             "status": "ok",
@@ -195,7 +203,9 @@ class Engine:
 
     # Requests ---------------------------------------------------------------------------
 
-    def _sampling(self, request: SamplingRequest, defaults: SamplingDefaults, prompt_len: int, prompt_param: str) -> SamplingParams:
+    def _sampling(
+        self, request: SamplingRequest, defaults: SamplingDefaults, prompt_len: int, prompt_param: str
+    ) -> SamplingParams:
         limit = self.config.max_seq_len
         room = limit - prompt_len
         if room <= 0:
@@ -225,7 +235,14 @@ class Engine:
             frequency_penalty=request.frequency_penalty,
         )
 
-    def _group(self, ids: list[int], adapter: AdapterInfo | None, params: SamplingParams, first_index: int, stream: RequestStream) -> Group:
+    def _group(
+        self,
+        ids: list[int],
+        adapter: AdapterInfo | None,
+        params: SamplingParams,
+        first_index: int,
+        stream: RequestStream,
+    ) -> Group:
         eos = adapter.eos_token_ids if adapter else (self.tokenizer.eos_token_id,)
         return Group(ids, adapter, params, frozenset(eos), self.config.max_seq_len, stream, first_index)
 
@@ -234,7 +251,9 @@ class Engine:
         try:
             ids = chat_prompt_ids(self.tokenizer, request.messages, adapter.chat_template if adapter else None)
         except (TemplateError, TrainingError, ValueError) as exc:
-            raise bad_request(f"The messages cannot be rendered with the model's chat template: {exc}", "messages") from None
+            raise bad_request(
+                f"The messages cannot be rendered with the model's chat template: {exc}", "messages"
+            ) from None
         params = self._sampling(request.sampling, adapter.defaults if adapter else BASE_DEFAULTS, len(ids), "messages")
         stream = RequestStream(params.n)
         return Job([self._group(ids, adapter, params, 0, stream)], len(ids), params.n, params.logprobs, stream)

@@ -7,7 +7,12 @@ from typing import Any
 
 class EngineError(Exception):
     def __init__(
-        self, status: int, message: str, type_: str = "invalid_request_error", param: str | None = None, code: str | None = None
+        self,
+        status: int,
+        message: str,
+        type_: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -27,7 +32,11 @@ def bad_request(message: str, param: str | None = None, code: str | None = None)
 def model_not_found(name: str) -> EngineError:
     # Same wording and code as OpenAI's answer, so clients that special-case it keep working.
     return EngineError(
-        404, f"The model `{name}` does not exist or you do not have access to it.", "invalid_request_error", "model", "model_not_found"
+        404,
+        f"The model `{name}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model",
+        "model_not_found",
     )
 
 

@@ -57,7 +57,10 @@ class BatchCache:
         length = max(self.mask.shape[1], mask.shape[1])
         for mine, theirs in zip(self.cache.layers, cache.layers):
             mine.keys = torch.cat(
-                [_left_pad(mine.keys, length - mine.keys.shape[-2], -2), _left_pad(theirs.keys, length - theirs.keys.shape[-2], -2)]
+                [
+                    _left_pad(mine.keys, length - mine.keys.shape[-2], -2),
+                    _left_pad(theirs.keys, length - theirs.keys.shape[-2], -2),
+                ]
             )
             mine.values = torch.cat(
                 [

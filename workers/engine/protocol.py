@@ -111,7 +111,7 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
         raise bad_request("`tool_choice` is not supported by this engine.", "tool_choice")
     response_format = body.get("response_format")
     if response_format is not None and (not isinstance(response_format, dict) or response_format.get("type") != "text"):
-        raise bad_request("Only `response_format` {\"type\": \"text\"} is supported.", "response_format")
+        raise bad_request('Only `response_format` {"type": "text"} is supported.', "response_format")
     if body.get("echo"):
         raise bad_request("`echo` is not supported by this engine.", "echo")
     if body.get("suffix"):
@@ -162,10 +162,14 @@ def _message_text(content: Any, index: int) -> str:
         texts = []
         for part in content:
             if not isinstance(part, dict) or part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise bad_request(f"Message {index}: only text content parts are supported.", f"messages.[{index}].content")
+                raise bad_request(
+                    f"Message {index}: only text content parts are supported.", f"messages.[{index}].content"
+                )
             texts.append(part["text"])
         return "".join(texts)
-    raise bad_request(f"Message {index}: `content` must be a string or a list of text parts.", f"messages.[{index}].content")
+    raise bad_request(
+        f"Message {index}: `content` must be a string or a list of text parts.", f"messages.[{index}].content"
+    )
 
 
 def _messages(body: dict[str, Any]) -> list[dict[str, str]]:
@@ -198,7 +202,9 @@ def parse_chat(body: Any) -> ChatRequest:
 
 
 def _is_token_ids(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(t, int) and not isinstance(t, bool) for t in value)
+    return (
+        isinstance(value, list) and bool(value) and all(isinstance(t, int) and not isinstance(t, bool) for t in value)
+    )
 
 
 def _prompts(body: dict[str, Any]) -> list[str | list[int]]:

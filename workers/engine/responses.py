@@ -40,7 +40,11 @@ class Envelope:
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
 
 
 def _chat_token(token_id: int, logprob: float, token_text: TokenText) -> dict[str, Any]:
@@ -112,8 +116,16 @@ class Collector:
 class Chunker:
     """Turns updates into Server-Sent Events, ending with ``data: [DONE]``."""
 
-    def __init__(self, envelope: Envelope, choices: int, logprobs: bool, include_usage: bool, token_text: TokenText,
-                 prompt_tokens: int = 0, continuous_usage: bool = False) -> None:
+    def __init__(
+        self,
+        envelope: Envelope,
+        choices: int,
+        logprobs: bool,
+        include_usage: bool,
+        token_text: TokenText,
+        prompt_tokens: int = 0,
+        continuous_usage: bool = False,
+    ) -> None:
         self.envelope = envelope
         self.choices = choices
         self.logprobs = logprobs
@@ -138,7 +150,9 @@ class Chunker:
         if self.envelope.kind != "chat":
             return ""
         return "".join(
-            self._event([{"index": i, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}])
+            self._event(
+                [{"index": i, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]
+            )
             for i in range(self.choices)
         )
 
@@ -154,7 +168,9 @@ class Chunker:
                 logprobs = completion_logprobs(update.logprobs, self.token_text) if self.logprobs else None
                 body = {"text": update.text}
             events.append(
-                self._event([{"index": update.index, **body, "logprobs": logprobs, "finish_reason": update.finish_reason}])
+                self._event(
+                    [{"index": update.index, **body, "logprobs": logprobs, "finish_reason": update.finish_reason}]
+                )
             )
         return "".join(events)
 

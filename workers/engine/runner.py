@@ -32,14 +32,18 @@ class ModelRunner:
         import torch
 
         with torch.inference_mode():
-            out = self.chat.model(input_ids=torch.tensor([[self.tokenizer.eos_token_id]], device=self.device), use_cache=True)
+            out = self.chat.model(
+                input_ids=torch.tensor([[self.tokenizer.eos_token_id]], device=self.device), use_cache=True
+            )
         check_supported(out.past_key_values)
 
     def _call(self, slots: list[str | None], **inputs: Any) -> Any:
         with self.stack.selected(slots):
             return self.chat.model(**inputs)
 
-    def prefill(self, prompts: list[list[int]], adapters: list[str | None]) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
+    def prefill(
+        self, prompts: list[list[int]], adapters: list[str | None]
+    ) -> tuple[torch.Tensor, DynamicCache, torch.Tensor]:
         """Run whole prompts (left-padded together); last-position logits, their cache and mask."""
         import torch
 

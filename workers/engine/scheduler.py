@@ -258,7 +258,9 @@ class Scheduler:
             group.open_rows = group.params.n
             for k in range(group.params.n):
                 sampler = RowSampler(group.params, generator)
-                rows.append(_Row(group, group.first_index + k, sampler, TextStream(self.runner.tokenizer, group.params.stop)))
+                rows.append(
+                    _Row(group, group.first_index + k, sampler, TextStream(self.runner.tokenizer, group.params.stop))
+                )
         assert incoming.cache is not None and incoming.mask is not None
         self._batch.add(incoming.cache, incoming.mask)
         self._rows.extend(rows)

@@ -3,6 +3,7 @@
 The official `openai` client picks its exception class from the HTTP status and shows
 `message`; `param` names the offending field (dotted for nested ones).
 """
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
@@ -24,8 +25,15 @@ ERROR_TYPES = {
 class ApiError(exceptions.APIException):
     """An API error with a stable `code` and, when a field is at fault, its `param`."""
 
-    def __init__(self, message: str, *, status_code: int = 400, code: str | None = None, param: str | None = None,
-                 type: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 400,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ):
         super().__init__(message, code)
         self.status_code = status_code
         self.param = param
@@ -49,7 +57,9 @@ class PayloadTooLarge(ApiError):
         )
 
 
-def error_body(message: str, status_code: int, *, code: str | None = None, param: str | None = None, type: str | None = None) -> dict:
+def error_body(
+    message: str, status_code: int, *, code: str | None = None, param: str | None = None, type: str | None = None
+) -> dict:
     default_type = "server_error" if status_code >= 500 else "invalid_request_error"
     error_type = type or ERROR_TYPES.get(status_code, default_type)
     return {"error": {"message": message, "type": error_type, "param": param, "code": code}}

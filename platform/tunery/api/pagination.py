@@ -1,4 +1,5 @@
 """OpenAI's cursor pagination: `?after=<id>&limit=N` → {"object": "list", "data", "has_more"}."""
+
 from rest_framework.response import Response
 
 from tunery.api.errors import ApiError

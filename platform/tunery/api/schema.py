@@ -1,4 +1,5 @@
 """How the OpenAPI schema describes Tunery's authentication."""
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
@@ -7,7 +8,11 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "description": "An organization's API key: `Authorization: Bearer tun_…`"}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An organization's API key: `Authorization: Bearer tun_…`",
+        }
 
 
 class SessionScheme(OpenApiAuthenticationExtension):
@@ -15,4 +20,9 @@ class SessionScheme(OpenApiAuthenticationExtension):
     name = "session"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "cookie", "name": "sessionid", "description": "The web session of a signed-in member."}
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The web session of a signed-in member.",
+        }

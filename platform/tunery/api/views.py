@@ -1,5 +1,6 @@
 """The base of every API view: the organization comes from the credentials, and querysets
 are derived from it. A subclass cannot set `queryset` (that would skip the scoping)."""
+
 from rest_framework.generics import GenericAPIView
 
 from tunery.api.parsers import LimitedJSONParser

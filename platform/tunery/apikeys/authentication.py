@@ -1,4 +1,5 @@
 """`Authorization: Bearer tun_…` for the API, and the web session for the playground."""
+
 from datetime import timedelta
 
 from django.utils import timezone

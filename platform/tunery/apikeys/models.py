@@ -27,7 +27,9 @@ class ApiKey(TenantModel):
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     last4 = models.CharField(max_length=4, editable=False)
     scopes = models.JSONField(default=list)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -55,7 +57,9 @@ class ApiKey(TenantModel):
         return "active" if self.is_active else "expired"
 
     @classmethod
-    def issue(cls, organization, *, name: str, scopes: list[str], created_by=None, expires_at=None) -> tuple["ApiKey", str]:
+    def issue(
+        cls, organization, *, name: str, scopes: list[str], created_by=None, expires_at=None
+    ) -> tuple["ApiKey", str]:
         """Create a key and return it with its secret, which is never stored."""
         unknown = set(scopes) - set(Scope.values)
         if unknown or not scopes:

@@ -17,7 +17,17 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ApiKey
-        fields = ["id", "object", "name", "redacted_value", "scopes", "status", "created_at", "expires_at", "last_used_at"]
+        fields = [
+            "id",
+            "object",
+            "name",
+            "redacted_value",
+            "scopes",
+            "status",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+        ]
 
     def get_object(self, key) -> str:
         return "organization.api_key"

@@ -1,9 +1,10 @@
 """The operators' side of billing: the price book (versioned: add, never edit), the ledger
 (manual credits and refunds are new entries), accounts, payments and webhook events."""
+
 from django import forms
 from django.contrib import admin
 
-from tunery.billing.models import BillingAccount, CREDIT_KINDS, LedgerEntry, Payment, Price, StripeEvent
+from tunery.billing.models import CREDIT_KINDS, BillingAccount, LedgerEntry, Payment, Price, StripeEvent
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
@@ -21,7 +22,14 @@ class PriceAdmin(AppendOnlyAdmin):
     """To change a price, add a new row with a later 'effective from': jobs keep the price
     they were quoted, inference is charged at the price in effect when it is charged."""
 
-    list_display = ["base_model", "training_per_million", "input_per_million", "output_per_million", "effective_from", "created_at"]
+    list_display = [
+        "base_model",
+        "training_per_million",
+        "input_per_million",
+        "output_per_million",
+        "effective_from",
+        "created_at",
+    ]
     list_filter = ["base_model"]
 
 
@@ -33,7 +41,10 @@ class CreditForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("amount") is not None and data["amount"] <= 0:
-            self.add_error("amount", "A credit is a positive amount; to take money back, charge it through a job or ask an engineer.")
+            self.add_error(
+                "amount",
+                "A credit is a positive amount; to take money back, charge it through a job or ask an engineer.",
+            )
         job, organization = data.get("job"), data.get("organization")
         if job and organization and job.organization_id != organization.pk:
             self.add_error("job", f"{job.public_id} belongs to another organization.")
@@ -64,9 +75,23 @@ class LedgerEntryAdmin(AppendOnlyAdmin):
 
 @admin.register(BillingAccount)
 class BillingAccountAdmin(admin.ModelAdmin):
-    list_display = ["organization", "stripe_customer_id", "card_brand", "card_last4", "monthly_spend_limit", "auto_recharge"]
+    list_display = [
+        "organization",
+        "stripe_customer_id",
+        "card_brand",
+        "card_last4",
+        "monthly_spend_limit",
+        "auto_recharge",
+    ]
     search_fields = ["organization__name", "organization__slug", "stripe_customer_id"]
-    readonly_fields = ["organization", "stripe_customer_id", "stripe_payment_method_id", "card_brand", "card_last4", "card_exp"]
+    readonly_fields = [
+        "organization",
+        "stripe_customer_id",
+        "stripe_payment_method_id",
+        "card_brand",
+        "card_last4",
+        "card_exp",
+    ]
 
 
 @admin.register(Payment)

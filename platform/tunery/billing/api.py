@@ -1,5 +1,6 @@
 """Tunery's billing API under /v1/organization/billing: summary and settings, the ledger,
 the card, and top-ups. Reading needs `read`; changing anything needs `admin`."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -25,7 +26,11 @@ class BillingSummary(OrganizationAPIView):
 class LedgerList(OrganizationAPIView):
     model = LedgerEntry
 
-    @extend_schema(operation_id="list_ledger_entries", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses={200: dict})
+    @extend_schema(
+        operation_id="list_ledger_entries",
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)],
+        responses={200: dict},
+    )
     def get(self, request):
         ledger.account_for(request.organization)  # the trial credit is the first line anyone sees
         return cursor_page(request, self.get_queryset().select_related("job", "usage_period", "payment"), entry_data)
@@ -59,13 +64,23 @@ class TopUps(OrganizationAPIView):
 
     model = Payment
 
-    @extend_schema(operation_id="list_top_ups", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses={200: dict})
+    @extend_schema(
+        operation_id="list_top_ups",
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)],
+        responses={200: dict},
+    )
     def get(self, request):
         return cursor_page(request, self.get_queryset(), payment_data)
 
     @extend_schema(operation_id="create_top_up", request=dict, responses={200: dict})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
-        payment = payments.top_up(request.organization, amount_field(data, "amount"), actor=str(request.user),
-                                 idempotency_key=request.headers.get("Idempotency-Key", "")[:200])
-        return Response({"payment": payment_data(payment) if payment else None, "billing": billing_summary(request.organization)})
+        payment = payments.top_up(
+            request.organization,
+            amount_field(data, "amount"),
+            actor=str(request.user),
+            idempotency_key=request.headers.get("Idempotency-Key", "")[:200],
+        )
+        return Response(
+            {"payment": payment_data(payment) if payment else None, "billing": billing_summary(request.organization)}
+        )

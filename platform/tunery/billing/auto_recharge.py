@@ -1,5 +1,6 @@
 """Auto-recharge: when the balance falls below the organization's threshold, charge its card
 the chosen amount — once: no second recharge starts while one is in flight or just succeeded."""
+
 import logging
 
 from django.db import transaction
@@ -24,7 +25,9 @@ def recharge_if_low(organization_id: int, now=None) -> Payment | None:
             return None
         if ledger.balance(organization) >= account.auto_recharge_threshold:
             return None
-        if Payment.objects.filter(organization=organization, automatic=True, created_at__gte=now - QUIET_PERIOD).exists():
+        if Payment.objects.filter(
+            organization=organization, automatic=True, created_at__gte=now - QUIET_PERIOD
+        ).exists():
             return None  # one in flight or just done; after a decline, wait rather than retry the card in a loop
     # One idempotency key per quiet period: two tasks that both decided to recharge (or one
     # redelivered after its worker died mid-call) make the same single charge.
@@ -32,5 +35,7 @@ def recharge_if_low(organization_id: int, now=None) -> Payment | None:
     try:
         return top_up(organization, account.auto_recharge_amount, automatic=True, idempotency_key=f"auto-{window}")
     except PaymentRefused as refusal:
-        logger.warning("auto-recharge refused", extra={"organization": organization.public_id, "reason": refusal.message})
+        logger.warning(
+            "auto-recharge refused", extra={"organization": organization.public_id, "reason": refusal.message}
+        )
         return None

@@ -1,5 +1,6 @@
 """What a job will cost and how long it will take, before it starts: the training file's
 tokens × epochs ("auto" resolved the way training resolves it) at the base model's price."""
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -41,7 +42,9 @@ class JobEstimate:
             "estimated_cost_display": display(self.amount),
             "currency": "usd",
             "estimated_seconds": round(self.seconds),
-            "duration_basis": "recent jobs on this base model" if self.throughput_from_history else "default throughput (no finished jobs on this base model yet)",
+            "duration_basis": "recent jobs on this base model"
+            if self.throughput_from_history
+            else "default throughput (no finished jobs on this base model yet)",
         }
 
 

@@ -1,6 +1,7 @@
 """The ledger: the one place that writes money. The balance is the sum of an organization's
 entries; a hold is placed under a row lock on its billing account, so two jobs started at the
 same moment on a balance that covers one cannot both start."""
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,7 +22,9 @@ def account_for(organization) -> BillingAccount:
             account = BillingAccount.objects.create(organization=organization)
             trial = usd(settings.TUNERY_TRIAL_CREDIT)
             if trial > 0:
-                LedgerEntry.objects.create(organization=organization, kind=EntryKind.TRIAL, amount=trial, description="Trial credit")
+                LedgerEntry.objects.create(
+                    organization=organization, kind=EntryKind.TRIAL, amount=trial, description="Trial credit"
+                )
             return account
     except IntegrityError:  # created by a concurrent request
         return BillingAccount.objects.get(organization=organization)
@@ -50,12 +53,18 @@ def credit(organization, kind: str, amount: Decimal, description: str, **links) 
     if amount <= 0:
         raise ValueError("a credit is a positive amount")
     account_for(organization)  # the trial credit comes first
-    return LedgerEntry.objects.create(organization=organization, kind=kind, amount=usd(amount), description=description, **links)
+    return LedgerEntry.objects.create(
+        organization=organization, kind=kind, amount=usd(amount), description=description, **links
+    )
 
 
 def hold_for_job(job, amount: Decimal, tokens: int) -> LedgerEntry:
     return LedgerEntry.objects.create(
-        organization_id=job.organization_id, job=job, kind=EntryKind.HOLD, amount=-usd(amount), tokens=tokens,
+        organization_id=job.organization_id,
+        job=job,
+        kind=EntryKind.HOLD,
+        amount=-usd(amount),
+        tokens=tokens,
         description=f"Hold for fine-tuning job {job.public_id}: up to {tokens:,} tokens",
     )
 
@@ -69,7 +78,10 @@ def settle_job(job, tokens: int) -> bool:
         if hold is None or LedgerEntry.objects.filter(job=job, kind=EntryKind.RELEASE).exists():
             return False
         LedgerEntry.objects.create(
-            organization_id=job.organization_id, job=job, kind=EntryKind.RELEASE, amount=-hold.amount,
+            organization_id=job.organization_id,
+            job=job,
+            kind=EntryKind.RELEASE,
+            amount=-hold.amount,
             description=f"Hold released: job {job.public_id} {job.status}",
         )
         if not tokens or job.price is None:
@@ -78,7 +90,11 @@ def settle_job(job, tokens: int) -> bool:
         if charge <= 0:
             return False
         LedgerEntry.objects.create(
-            organization_id=job.organization_id, job=job, kind=EntryKind.JOB_CHARGE, amount=-charge, tokens=tokens,
+            organization_id=job.organization_id,
+            job=job,
+            kind=EntryKind.JOB_CHARGE,
+            amount=-charge,
+            tokens=tokens,
             description=f"Fine-tuning {job.public_id} ({job.status}): {tokens:,} trained tokens",
         )
         return True

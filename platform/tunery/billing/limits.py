@@ -1,5 +1,6 @@
 """What an organization may still spend: its balance and its monthly spend limit. Jobs are
 refused up front (402); inference is refused with OpenAI's 429 `insufficient_quota`."""
+
 import logging
 from decimal import Decimal
 
@@ -31,7 +32,9 @@ def month_start(now=None):
 
 def month_spend(organization, now=None) -> Decimal:
     """Charged this month, plus what is held for jobs still running (already committed)."""
-    charged = LedgerEntry.objects.filter(organization=organization, kind__in=CHARGE_KINDS, created_at__gte=month_start(now))
+    charged = LedgerEntry.objects.filter(
+        organization=organization, kind__in=CHARGE_KINDS, created_at__gte=month_start(now)
+    )
     total = -(charged.aggregate(total=Sum("amount"))["total"] or 0)
     return usd(total) + ledger.held(organization)
 
@@ -44,16 +47,21 @@ def check_job_affordable(organization, amount: Decimal) -> None:
         raise BillingRefusal(
             f"This job is estimated at {display(amount)} but the organization's balance is {display(available)}. "
             "Top up on the billing page, or train on fewer tokens (fewer epochs or a smaller file).",
-            code="insufficient_balance", param="training_file", status=402,
+            code="insufficient_balance",
+            param="training_file",
+            status=402,
         )
     limit = ledger.account_for(organization).monthly_spend_limit
     if limit is not None:
         spent = month_spend(organization)
         if spent + amount > limit:
             raise BillingRefusal(
-                f"This job is estimated at {display(amount)}; with {display(spent)} already spent or held this month it "
-                f"would pass the monthly spend limit of {display(limit)}. An owner or admin can raise the limit on the billing page.",
-                code="spend_limit_reached", param="training_file", status=402,
+                f"This job is estimated at {display(amount)}; with {display(spent)} already spent or held this "
+                f"month it would pass the monthly spend limit of {display(limit)}. An owner or admin can raise "
+                "the limit on the billing page.",
+                code="spend_limit_reached",
+                param="training_file",
+                status=402,
             )
 
 
@@ -76,13 +84,18 @@ def check_inference_allowed(organization) -> None:
     if available <= 0:
         raise ApiError(
             f"You have run out of credit (balance {display(available)}). Top up on the billing page to continue.",
-            status_code=429, code="insufficient_quota", type="insufficient_quota",
+            status_code=429,
+            code="insufficient_quota",
+            type="insufficient_quota",
         )
     limit = ledger.account_for(organization).monthly_spend_limit
     if limit is not None and month_spend(organization) >= limit:
         raise ApiError(
-            f"The organization reached its monthly spend limit of {display(limit)}. An owner or admin can raise it on the billing page.",
-            status_code=429, code="insufficient_quota", type="insufficient_quota",
+            f"The organization reached its monthly spend limit of {display(limit)}. "
+            "An owner or admin can raise it on the billing page.",
+            status_code=429,
+            code="insufficient_quota",
+            type="insufficient_quota",
         )
     cache.set(_allowed_key(organization), True, INFERENCE_ALLOWED_SECONDS)
 
@@ -127,17 +140,27 @@ def _notify(organization, account, percent: int, now=None) -> None:
     is not recorded either, and the next charge tries again."""
     recipients = list(organization.memberships.filter(role__in=MANAGER_ROLES).values_list("user__email", flat=True))
     what = "reached" if percent >= 100 else f"reached {percent}% of"
-    consequence = ("New jobs and inference are refused until the limit is raised or the month ends."
-                   if percent >= 100 else "At 100%, new jobs and inference are refused.")
+    consequence = (
+        "New jobs and inference are refused until the limit is raised or the month ends."
+        if percent >= 100
+        else "At 100%, new jobs and inference are refused."
+    )
     try:
         with transaction.atomic():
-            SpendNotice.objects.create(organization=organization, month=month_start(now).date(), percent=percent, limit=account.monthly_spend_limit)
+            SpendNotice.objects.create(
+                organization=organization,
+                month=month_start(now).date(),
+                percent=percent,
+                limit=account.monthly_spend_limit,
+            )
             if recipients:
                 send_mail(
                     f"[Tunery] {organization.name} {what} its monthly spend limit",
-                    f"{organization.name} has {what} its monthly spend limit of {display(account.monthly_spend_limit)}. {consequence}\n\n"
+                    f"{organization.name} has {what} its monthly spend limit of "
+                    f"{display(account.monthly_spend_limit)}. {consequence}\n\n"
                     f"Billing: {settings.SITE_URL}/billing\n",
-                    None, recipients,
+                    None,
+                    recipients,
                 )
     except IntegrityError:
         return  # already sent this month

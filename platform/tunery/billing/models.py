@@ -1,5 +1,6 @@
 """Billing (docs/billing.md): a versioned price book, an append-only ledger per organization,
 and the Stripe records (customer, payments, events) that feed it."""
+
 from django.db import models
 from django.utils import timezone
 
@@ -82,7 +83,9 @@ class UsagePeriod(TenantModel):
 
     class Meta:
         ordering = ["-day", "model"]
-        constraints = [models.UniqueConstraint(fields=["organization", "model", "day"], name="one_usage_period_per_model_day")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "model", "day"], name="one_usage_period_per_model_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.model} on {self.day}"
@@ -96,9 +99,15 @@ class LedgerEntry(TenantModel):
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     amount = models.DecimalField(**MONEY_FIELD)
     description = models.CharField(max_length=300)
-    job = models.ForeignKey("jobs.FineTuningJob", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
-    usage_period = models.ForeignKey(UsagePeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
-    payment = models.ForeignKey("billing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
+    job = models.ForeignKey(
+        "jobs.FineTuningJob", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    usage_period = models.ForeignKey(
+        UsagePeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    payment = models.ForeignKey(
+        "billing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries"
+    )
     tokens = models.BigIntegerField(null=True, blank=True)
     created_by = models.CharField(max_length=200, blank=True, default="")  # who granted a manual credit
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -109,8 +118,12 @@ class LedgerEntry(TenantModel):
         indexes = [models.Index(fields=["organization", "created_at"])]
         constraints = [
             # A job has at most one hold, one release and one charge; a payment credits once.
-            models.UniqueConstraint(fields=["job", "kind"], condition=models.Q(job__isnull=False), name="one_entry_per_job_and_kind"),
-            models.UniqueConstraint(fields=["payment"], condition=models.Q(payment__isnull=False), name="one_credit_per_payment"),
+            models.UniqueConstraint(
+                fields=["job", "kind"], condition=models.Q(job__isnull=False), name="one_entry_per_job_and_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["payment"], condition=models.Q(payment__isnull=False), name="one_credit_per_payment"
+            ),
             models.UniqueConstraint(fields=["organization"], condition=models.Q(kind="trial"), name="one_trial_credit"),
         ]
 
@@ -180,4 +193,8 @@ class SpendNotice(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["organization", "month", "percent", "limit"], name="one_notice_per_threshold_and_limit")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "percent", "limit"], name="one_notice_per_threshold_and_limit"
+            )
+        ]

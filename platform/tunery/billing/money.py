@@ -1,5 +1,6 @@
 """Money is a Decimal of US dollars with six places (a millionth of a dollar), never a float:
 per-token prices are fractions of a cent, and sums of many small charges must add up exactly."""
+
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 PLACES = Decimal("0.000001")

@@ -2,6 +2,7 @@
 confirmed off-session PaymentIntents. A top-up is credited when Stripe says it succeeded —
 in the confirming reply or in the webhook, whichever comes first, and only once (the ledger
 allows one credit per Payment). Without Stripe keys there is no rail: ledger-only mode."""
+
 import logging
 import uuid
 from contextlib import contextmanager
@@ -19,7 +20,15 @@ from tunery.billing.money import display, from_cents, to_cents
 logger = logging.getLogger(__name__)
 MIN_TOP_UP = Decimal("5.00")
 MAX_TOP_UP = Decimal("10000.00")
-DECLINE_CODES = {"card_declined", "expired_card", "incorrect_cvc", "incorrect_number", "insufficient_funds", "processing_error", "authentication_required"}
+DECLINE_CODES = {
+    "card_declined",
+    "expired_card",
+    "incorrect_cvc",
+    "incorrect_number",
+    "insufficient_funds",
+    "processing_error",
+    "authentication_required",
+}
 
 
 class PaymentRefused(RefusedRequest):
@@ -53,10 +62,14 @@ def start_card_setup(organization) -> str:
     _require_stripe()
     account = ledger.account_for(organization)
     with _stripe_errors():
-        intent = client().v1.setup_intents.create({
-            "customer": ensure_customer(account), "usage": "off_session", "payment_method_types": ["card"],
-            "metadata": {"organization": organization.public_id},
-        })
+        intent = client().v1.setup_intents.create(
+            {
+                "customer": ensure_customer(account),
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+                "metadata": {"organization": organization.public_id},
+            }
+        )
     return intent.client_secret
 
 
@@ -69,10 +82,16 @@ def finish_card_setup(organization, setup_intent_id: str) -> BillingAccount:
     with _stripe_errors():
         intent = client().v1.setup_intents.retrieve(setup_intent_id)
     if intent.customer != account.stripe_customer_id:
-        raise PaymentRefused("That card setup belongs to another customer.", param="setup_intent", status=404, code="not_found")
+        raise PaymentRefused(
+            "That card setup belongs to another customer.", param="setup_intent", status=404, code="not_found"
+        )
     if intent.status != "succeeded":
-        raise PaymentRefused(f"The card was not saved: the setup is {intent.status.replace('_', ' ')}. Try again or use another card.",
-                             param="setup_intent", code="card_declined", status=402)
+        raise PaymentRefused(
+            f"The card was not saved: the setup is {intent.status.replace('_', ' ')}. Try again or use another card.",
+            param="setup_intent",
+            code="card_declined",
+            status=402,
+        )
     return _save_card(account, intent.payment_method)
 
 
@@ -94,7 +113,10 @@ def _save_card(account: BillingAccount, payment_method_id: str) -> BillingAccoun
         stripe_api.customers.update(customer, {"invoice_settings": {"default_payment_method": method.id}})
     card = method.card
     BillingAccount.objects.filter(pk=account.pk).update(
-        stripe_payment_method_id=method.id, card_brand=card.brand, card_last4=card.last4, card_exp=f"{card.exp_month:02d}/{card.exp_year}",
+        stripe_payment_method_id=method.id,
+        card_brand=card.brand,
+        card_last4=card.last4,
+        card_exp=f"{card.exp_month:02d}/{card.exp_year}",
     )
     account.refresh_from_db()
     return account
@@ -108,14 +130,25 @@ def _stripe_errors():
         yield
     except stripe.StripeError as error:
         if _is_decline(error):
-            raise PaymentRefused(f"The card was declined: {error.user_message or error}", param="payment_method", code="card_declined", status=402)
+            raise PaymentRefused(
+                f"The card was declined: {error.user_message or error}",
+                param="payment_method",
+                code="card_declined",
+                status=402,
+            )
         if isinstance(error, stripe.InvalidRequestError):
             raise PaymentRefused(f"Stripe refused the card: {error.user_message or error}", param="payment_method")
         raise _unavailable(error)
 
 
 def top_up(
-    organization, amount: Decimal, *, automatic: bool = False, actor: str = "", idempotency_key: str = "", on_session: bool = False
+    organization,
+    amount: Decimal,
+    *,
+    automatic: bool = False,
+    actor: str = "",
+    idempotency_key: str = "",
+    on_session: bool = False,
 ) -> Payment | None:
     """Charge the saved card `amount` dollars. In ledger-only mode the credit is simply added
     (there is no money to collect) and None is returned.
@@ -128,22 +161,34 @@ def top_up(
     `idempotency_key` makes a retry (a double click, a client retrying after a timeout, a
     redelivered task) the same charge: Stripe answers it with the first PaymentIntent."""
     if amount is None or not MIN_TOP_UP <= amount <= MAX_TOP_UP:
-        raise PaymentRefused(f"A top-up is between {display(MIN_TOP_UP)} and {display(MAX_TOP_UP)}, in dollars and cents.", param="amount")
+        raise PaymentRefused(
+            f"A top-up is between {display(MIN_TOP_UP)} and {display(MAX_TOP_UP)}, in dollars and cents.",
+            param="amount",
+        )
     if not stripe_enabled():
-        ledger.credit(organization, EntryKind.TOP_UP, amount, "Top-up (ledger-only mode: no payment collected)", created_by=actor)
+        ledger.credit(
+            organization, EntryKind.TOP_UP, amount, "Top-up (ledger-only mode: no payment collected)", created_by=actor
+        )
         return None
     account = ledger.account_for(organization)
     if not account.has_card:
         raise PaymentRefused("Add a card first.", param="payment_method", code="no_payment_method")
     params = {
-        "amount": to_cents(amount), "currency": "usd", "customer": account.stripe_customer_id, "payment_method": account.stripe_payment_method_id,
-        "off_session": not on_session, "confirm": True, "expand": ["latest_charge"],  # the charge carries the receipt URL
+        "amount": to_cents(amount),
+        "currency": "usd",
+        "customer": account.stripe_customer_id,
+        "payment_method": account.stripe_payment_method_id,
+        "off_session": not on_session,
+        "confirm": True,
+        "expand": ["latest_charge"],  # the charge carries the receipt URL
         "payment_method_types": ["card"],  # a saved card: 3-D Secure runs in Stripe.js, no redirect URL needed
         "metadata": {"organization": organization.public_id, "automatic": "1" if automatic else "0"},
     }
     card = f"{account.card_brand} •••• {account.card_last4}"
     key = f"top-up-{organization.public_id}-{idempotency_key or uuid.uuid4()}"
-    repeated = Payment.objects.filter(organization=organization, idempotency_key=key).first() if idempotency_key else None
+    repeated = (
+        Payment.objects.filter(organization=organization, idempotency_key=key).first() if idempotency_key else None
+    )
     if repeated is not None:
         return repeated  # a retry of a top-up already made (Stripe would answer it the same way)
     try:
@@ -156,8 +201,12 @@ def top_up(
         intent = _intent_of(error)
         reason = error.user_message or str(error)
         if intent is not None:
-            reason = record_intent(intent, card=card, automatic=automatic, idempotency_key=key).failure_message or reason
-        raise PaymentRefused(f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402)
+            reason = (
+                record_intent(intent, card=card, automatic=automatic, idempotency_key=key).failure_message or reason
+            )
+        raise PaymentRefused(
+            f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402
+        )
     return record_intent(intent, card=card, automatic=automatic, idempotency_key=key)
 
 
@@ -186,8 +235,12 @@ def _is_decline(error: stripe.StripeError) -> bool:
 
 def _unavailable(error: stripe.StripeError) -> PaymentRefused:
     logger.warning("stripe error: %s", error)
-    return PaymentRefused(f"The payment provider could not be reached or refused the request ({error.user_message or error}); nothing was charged. Try again later.",
-                          code="payment_provider_error", status=502)
+    return PaymentRefused(
+        f"The payment provider could not be reached or refused the request ({error.user_message or error}); "
+        "nothing was charged. Try again later.",
+        code="payment_provider_error",
+        status=502,
+    )
 
 
 def _intent_of(error: stripe.StripeError):
@@ -215,9 +268,14 @@ def record_intent(intent, *, card: str = "", automatic: bool | None = None, idem
         # Created by the webhook at the same moment: get_or_create gets (and locks) that row.
         payment, _ = Payment.objects.select_for_update().get_or_create(
             stripe_payment_intent_id=intent["id"],
-            defaults={"organization": organization, "amount": from_cents(intent["amount"]), "currency": intent["currency"],
-                      "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1", "card": card,
-                      "idempotency_key": idempotency_key},
+            defaults={
+                "organization": organization,
+                "amount": from_cents(intent["amount"]),
+                "currency": intent["currency"],
+                "automatic": automatic if automatic is not None else intent["metadata"].get("automatic") == "1",
+                "card": card,
+                "idempotency_key": idempotency_key,
+            },
         )
         if idempotency_key and not payment.idempotency_key:  # the webhook got here first
             payment.idempotency_key = idempotency_key
@@ -225,17 +283,31 @@ def record_intent(intent, *, card: str = "", automatic: bool | None = None, idem
         if STATUS_RANK[status] >= STATUS_RANK[payment.status]:
             payment.status = status
             error = intent.get("last_payment_error") or {}
-            payment.failure_message = (error.get("message") or error.get("code") or "declined")[:300] if status == PaymentStatus.FAILED else ""
+            payment.failure_message = (
+                (error.get("message") or error.get("code") or "declined")[:300]
+                if status == PaymentStatus.FAILED
+                else ""
+            )
             payment.receipt_url = payment.receipt_url or _receipt_url(intent)
             payment.save()
         if payment.status == PaymentStatus.SUCCEEDED and not payment.ledger_entries.exists():
-            ledger.credit(organization, EntryKind.TOP_UP, payment.amount,
-                          f"Top-up{' (auto-recharge)' if payment.automatic else ''}: {payment.card or 'card'}", payment=payment)
+            ledger.credit(
+                organization,
+                EntryKind.TOP_UP,
+                payment.amount,
+                f"Top-up{' (auto-recharge)' if payment.automatic else ''}: {payment.card or 'card'}",
+                payment=payment,
+            )
     return payment
 
 
 # A failed PaymentIntent can still succeed (retried with another card); nothing comes after success.
-STATUS_RANK = {PaymentStatus.PROCESSING: 0, PaymentStatus.REQUIRES_ACTION: 0, PaymentStatus.FAILED: 1, PaymentStatus.SUCCEEDED: 2}
+STATUS_RANK = {
+    PaymentStatus.PROCESSING: 0,
+    PaymentStatus.REQUIRES_ACTION: 0,
+    PaymentStatus.FAILED: 1,
+    PaymentStatus.SUCCEEDED: 2,
+}
 
 
 def _status_of(intent) -> str:
@@ -261,4 +333,6 @@ def _receipt_url(intent) -> str:
 
 def _require_stripe() -> None:
     if not stripe_enabled():
-        raise PaymentRefused("Payments are not configured on this server (ledger-only mode).", code="payments_disabled", status=409)
+        raise PaymentRefused(
+            "Payments are not configured on this server (ledger-only mode).", code="payments_disabled", status=409
+        )

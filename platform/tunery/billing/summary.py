@@ -1,5 +1,6 @@
 """What the billing page and `GET /v1/organization/billing` show: balance, spend, limit,
 payment method, and usage charged by day and model."""
+
 from collections import defaultdict
 
 from django.db.models import Sum
@@ -26,7 +27,9 @@ def billing_summary(organization) -> dict:
         "monthly_spend_limit": str(limit) if limit is not None else None,
         "month_spend_fraction": float(spent / limit) if limit else None,
         "notices": current_notices(organization),
-        "payment_method": {"brand": account.card_brand, "last4": account.card_last4, "exp": account.card_exp} if account.has_card else None,
+        "payment_method": {"brand": account.card_brand, "last4": account.card_last4, "exp": account.card_exp}
+        if account.has_card
+        else None,
         "auto_recharge": {
             "enabled": account.auto_recharge,
             "threshold": str(account.auto_recharge_threshold),
@@ -55,7 +58,10 @@ def spend_by_day_and_model(organization, days: int = 30) -> dict:
         series[label][row["day"]] = series[label].get(row["day"], 0) - row["total"]
     return {
         "days": [d.isoformat() for d in day_list],
-        "series": [{"label": label, "amounts": [str(by_day.get(d, 0)) for d in day_list]} for label, by_day in sorted(series.items())],
+        "series": [
+            {"label": label, "amounts": [str(by_day.get(d, 0)) for d in day_list]}
+            for label, by_day in sorted(series.items())
+        ],
     }
 
 
@@ -69,7 +75,9 @@ def entry_data(entry: LedgerEntry) -> dict:
         "currency": "usd",
         "description": entry.description,
         "fine_tuning_job": entry.job.public_id if entry.job_id else None,
-        "usage_period": {"model": entry.usage_period.model, "day": entry.usage_period.day.isoformat()} if entry.usage_period_id else None,
+        "usage_period": {"model": entry.usage_period.model, "day": entry.usage_period.day.isoformat()}
+        if entry.usage_period_id
+        else None,
         "payment": entry.payment.public_id if entry.payment_id else None,
         "tokens": entry.tokens,
     }

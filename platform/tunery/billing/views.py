@@ -1,5 +1,6 @@
 """The billing page (balance, spend chart, ledger, receipts, card, top-up, limits), its CSV
 export and receipts, and the operators' revenue view."""
+
 import csv
 import uuid
 
@@ -25,17 +26,21 @@ from tunery.orgs.tenancy import get_for_member, scoped
 @member_required()
 def billing_page(request):
     organization = request.organization
-    return render(request, "billing/page.html", {
-        "summary": billing_summary(organization),
-        "chart": spend_by_day_and_model(organization),
-        "entries": scoped(LedgerEntry, organization).select_related("job", "usage_period", "payment")[:50],
-        "payments": scoped(Payment, organization)[:20],
-        "can_manage": Scope.ADMIN in request.membership.scopes,
-        "stripe_enabled": payments.stripe_enabled(),
-        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "stripe_js_url": settings.STRIPE_JS_URL,
-        "nonce": uuid.uuid4().hex,
-    })
+    return render(
+        request,
+        "billing/page.html",
+        {
+            "summary": billing_summary(organization),
+            "chart": spend_by_day_and_model(organization),
+            "entries": scoped(LedgerEntry, organization).select_related("job", "usage_period", "payment")[:50],
+            "payments": scoped(Payment, organization)[:20],
+            "can_manage": Scope.ADMIN in request.membership.scopes,
+            "stripe_enabled": payments.stripe_enabled(),
+            "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "nonce": uuid.uuid4().hex,
+        },
+    )
 
 
 def _refused(request, error: RefusedRequest) -> None:
@@ -47,8 +52,13 @@ def _refused(request, error: RefusedRequest) -> None:
 def top_up(request):
     amount = parse_usd(request.POST.get("amount", ""))
     try:
-        payment = payments.top_up(request.organization, amount, actor=request.user.get_username(), on_session=True,
-                                  idempotency_key=request.POST.get("nonce", "")[:100])  # a double click is one charge
+        payment = payments.top_up(
+            request.organization,
+            amount,
+            actor=request.user.get_username(),
+            on_session=True,
+            idempotency_key=request.POST.get("nonce", "")[:100],
+        )  # a double click is one charge
     except RefusedRequest as error:
         _refused(request, error)
         return redirect("billing:page")
@@ -67,7 +77,11 @@ def _say_where_it_stands(request, payment: Payment) -> None:
     elif payment.status == PaymentStatus.FAILED:
         messages.error(request, f"The payment of {display(payment.amount)} failed: {payment.failure_message}")
     else:
-        messages.warning(request, f"The payment of {display(payment.amount)} is {payment.status.replace('_', ' ')}; credit is added when it succeeds.")
+        messages.warning(
+            request,
+            f"The payment of {display(payment.amount)} is {payment.status.replace('_', ' ')}; "
+            "credit is added when it succeeds.",
+        )
 
 
 @member_required(Scope.ADMIN)
@@ -83,10 +97,16 @@ def authenticate_payment(request, payment_id: str):
     except RefusedRequest as error:
         _refused(request, error)
         return redirect("billing:page")
-    return render(request, "billing/authenticate.html", {
-        "payment": payment, "client_secret": secret,
-        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY, "stripe_js_url": settings.STRIPE_JS_URL,
-    })
+    return render(
+        request,
+        "billing/authenticate.html",
+        {
+            "payment": payment,
+            "client_secret": secret,
+            "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+        },
+    )
 
 
 @member_required(Scope.ADMIN)
@@ -152,17 +172,43 @@ class _Echo:
 def ledger_csv(request):
     """The whole ledger, streamed (an organization's ledger grows without bound)."""
     ledger.account_for(request.organization)  # the trial credit is the first line
-    entries = scoped(LedgerEntry, request.organization).select_related("job", "usage_period", "payment").order_by("created_at", "pk")
+    entries = (
+        scoped(LedgerEntry, request.organization)
+        .select_related("job", "usage_period", "payment")
+        .order_by("created_at", "pk")
+    )
     writer = csv.writer(_Echo())
 
     def rows():
-        yield writer.writerow(["id", "created_at", "kind", "amount_usd", "description", "fine_tuning_job", "usage_model", "usage_day", "payment", "tokens"])
+        yield writer.writerow(
+            [
+                "id",
+                "created_at",
+                "kind",
+                "amount_usd",
+                "description",
+                "fine_tuning_job",
+                "usage_model",
+                "usage_day",
+                "payment",
+                "tokens",
+            ]
+        )
         for e in entries.iterator(chunk_size=2000):
-            yield writer.writerow([
-                e.public_id, e.created_at.isoformat(), e.kind, e.amount, e.description, e.job.public_id if e.job_id else "",
-                e.usage_period.model if e.usage_period_id else "", e.usage_period.day if e.usage_period_id else "",
-                e.payment.public_id if e.payment_id else "", e.tokens if e.tokens is not None else "",
-            ])
+            yield writer.writerow(
+                [
+                    e.public_id,
+                    e.created_at.isoformat(),
+                    e.kind,
+                    e.amount,
+                    e.description,
+                    e.job.public_id if e.job_id else "",
+                    e.usage_period.model if e.usage_period_id else "",
+                    e.usage_period.day if e.usage_period_id else "",
+                    e.payment.public_id if e.payment_id else "",
+                    e.tokens if e.tokens is not None else "",
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="tunery-ledger-{request.organization.slug}.csv"'
@@ -181,7 +227,11 @@ def staff_revenue(request):
         LedgerEntry.objects.values("organization__name", "organization__slug")
         .annotate(
             paid=Sum("amount", filter=Q(kind=EntryKind.TOP_UP, payment__isnull=False)),
-            credited=Sum("amount", filter=Q(kind__in=[EntryKind.TRIAL, EntryKind.ADJUSTMENT, EntryKind.REFUND]) | Q(kind=EntryKind.TOP_UP, payment__isnull=True)),
+            credited=Sum(
+                "amount",
+                filter=Q(kind__in=[EntryKind.TRIAL, EntryKind.ADJUSTMENT, EntryKind.REFUND])
+                | Q(kind=EntryKind.TOP_UP, payment__isnull=True),
+            ),
             fine_tuning=Sum("amount", filter=Q(kind=EntryKind.JOB_CHARGE)),
             inference=Sum("amount", filter=Q(kind=EntryKind.USAGE_CHARGE)),
             balance=Sum("amount"),

@@ -1,5 +1,6 @@
 """Stripe's webhook: verified by signature, applied exactly once by event id (recorded in the
 same transaction as its effect), harmless when replayed or delivered out of order."""
+
 import json
 import logging
 
@@ -17,8 +18,11 @@ from tunery.orgs.models import Organization
 logger = logging.getLogger(__name__)
 
 PAYMENT_INTENT_EVENTS = {
-    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.processing",
-    "payment_intent.requires_action", "payment_intent.canceled",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.processing",
+    "payment_intent.requires_action",
+    "payment_intent.canceled",
 }
 
 
@@ -28,7 +32,9 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     if not settings.STRIPE_WEBHOOK_SECRET:
         return JsonResponse({"error": "Stripe webhooks are not configured on this server."}, status=404)
     try:
-        event = stripe.Webhook.construct_event(request.body, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET)
+        stripe.Webhook.construct_event(  # verifies the signature; the payload is read below
+            request.body, request.headers.get("Stripe-Signature"), settings.STRIPE_WEBHOOK_SECRET
+        )
     except stripe.SignatureVerificationError:
         logger.warning("stripe webhook with a bad signature")
         return JsonResponse({"error": "Invalid signature."}, status=400)

@@ -1,5 +1,6 @@
 """What the dashboard shows an organization: the getting-started checklist (upload → fine-tune
 → try it → API key, each ticked from what the organization really has) and its recent work."""
+
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -33,16 +34,38 @@ def onboarding_steps(organization: Organization) -> list[Step]:
     datasets = scoped(File, organization).filter(purpose=Purpose.FINE_TUNE)
     jobs = scoped(FineTuningJob, organization)
     ready = datasets.filter(status=Status.PROCESSED).values_list("public_id", flat=True).first()
-    model = jobs.filter(status=JobStatus.SUCCEEDED, model_deleted=False).values_list("fine_tuned_model", flat=True).first()
+    model = (
+        jobs.filter(status=JobStatus.SUCCEEDED, model_deleted=False).values_list("fine_tuned_model", flat=True).first()
+    )
     return [
-        Step("upload", "Upload a dataset", "Chat or prompt/completion JSONL, or a spreadsheet through the wizard.",
-             _url("files:list"), datasets.exists()),
-        Step("fine-tune", "Start a fine-tune", "LoRA on an open base model; “auto” hyperparameters are a good start.",
-             _url("jobs:create", training_file=ready), jobs.exists()),
-        Step("playground", "Try it in the playground", "Ask your model and the base model the same question.",
-             _url("inference:playground", model=model), scoped(InferenceRequest, organization).exists()),
-        Step("api-key", "Get an API key", "Call your model from code with the openai client.",
-             _url("apikeys:list"), scoped(ApiKey, organization).exists()),
+        Step(
+            "upload",
+            "Upload a dataset",
+            "Chat or prompt/completion JSONL, or a spreadsheet through the wizard.",
+            _url("files:list"),
+            datasets.exists(),
+        ),
+        Step(
+            "fine-tune",
+            "Start a fine-tune",
+            "LoRA on an open base model; “auto” hyperparameters are a good start.",
+            _url("jobs:create", training_file=ready),
+            jobs.exists(),
+        ),
+        Step(
+            "playground",
+            "Try it in the playground",
+            "Ask your model and the base model the same question.",
+            _url("inference:playground", model=model),
+            scoped(InferenceRequest, organization).exists(),
+        ),
+        Step(
+            "api-key",
+            "Get an API key",
+            "Call your model from code with the openai client.",
+            _url("apikeys:list"),
+            scoped(ApiKey, organization).exists(),
+        ),
     ]
 
 

@@ -1,4 +1,5 @@
 """OpenAI's Files API (`/v1/files`) and Tunery's dataset additions on the same objects."""
+
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -33,19 +34,26 @@ class FileList(FileAPIView):
             limit_uploads(request._request)
         super().initial(request, *args, **kwargs)
 
-    @extend_schema(operation_id="list_files", parameters=[OpenApiParameter("purpose", str), OpenApiParameter("after", str), OpenApiParameter("limit", int)])
+    @extend_schema(
+        operation_id="list_files",
+        parameters=[OpenApiParameter("purpose", str), OpenApiParameter("after", str), OpenApiParameter("limit", int)],
+    )
     def get(self, request):
         queryset = self.get_queryset()
         if request.query_params.get("purpose"):
             queryset = queryset.filter(purpose=request.query_params["purpose"])
         return cursor_page(request, queryset, lambda f: FileSerializer(f).data)
 
-    @extend_schema(operation_id="create_file", request={"multipart/form-data": UploadSerializer}, responses={200: FileSerializer})
+    @extend_schema(
+        operation_id="create_file", request={"multipart/form-data": UploadSerializer}, responses={200: FileSerializer}
+    )
     def post(self, request):
         data = request.data  # parses the body through the size-limited handler
         check_upload_size(request._request)
         if "file" not in data:
-            raise ApiError("Missing the `file` part: send the dataset as multipart/form-data.", param="file", code="missing_file")
+            raise ApiError(
+                "Missing the `file` part: send the dataset as multipart/form-data.", param="file", code="missing_file"
+            )
         purpose = data.get("purpose")
         if not purpose:
             raise ApiError("Missing `purpose`: use 'fine-tune'.", param="purpose", code="missing_purpose")
@@ -69,7 +77,9 @@ class FileContent(FileAPIView):
     def get(self, request, file_id: str):
         file = self.get_object()
         if not file.content:
-            raise ApiError(f"{file_id} has no content yet: {file.status_details}", status_code=409, code="file_not_ready")
+            raise ApiError(
+                f"{file_id} has no content yet: {file.status_details}", status_code=409, code="file_not_ready"
+            )
         return FileResponse(file.content.open("rb"), as_attachment=True, filename=file.filename)
 
 
@@ -91,7 +101,9 @@ class FileConvert(FileAPIView):
         source = self.get_object()
         body = ConvertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        target = services.request_conversion(source, body.validated_data["mapping"], body.validated_data.get("system_prompt"))
+        target = services.request_conversion(
+            source, body.validated_data["mapping"], body.validated_data.get("system_prompt")
+        )
         return Response(FileSerializer(target).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -99,13 +111,17 @@ class FileTransform(FileAPIView):
     """Tunery: a new version with PII redacted, duplicates removed, shuffled and/or split
     into train and validation files. The source file stays as it is."""
 
-    @extend_schema(operation_id="transform_file", request=TransformSerializer, responses={202: FileSerializer(many=True)})
+    @extend_schema(
+        operation_id="transform_file", request=TransformSerializer, responses={202: FileSerializer(many=True)}
+    )
     def post(self, request, file_id: str):
         source = self.get_object()
         body = TransformSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         targets = services.request_transform(source, **body.validated_data)
-        return Response({"object": "list", "data": FileSerializer(targets, many=True).data}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"object": "list", "data": FileSerializer(targets, many=True).data}, status=status.HTTP_202_ACCEPTED
+        )
 
 
 class StorageUsage(OrganizationAPIView):
@@ -115,4 +131,10 @@ class StorageUsage(OrganizationAPIView):
     def get(self, request):
         from django.conf import settings
 
-        return Response({"object": "organization.storage", "bytes": storage_used(request.organization), "file_limit_bytes": settings.TUNERY_MAX_UPLOAD_BYTES})
+        return Response(
+            {
+                "object": "organization.storage",
+                "bytes": storage_used(request.organization),
+                "file_limit_bytes": settings.TUNERY_MAX_UPLOAD_BYTES,
+            }
+        )

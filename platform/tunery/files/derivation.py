@@ -4,13 +4,14 @@ deduplication, shuffling and a train/validation split. The source file is never 
 The API creates the target rows first (status `uploaded`) so it can answer with their ids at
 once; this module fills them in on the cpu queue and inspects each result.
 """
+
 import logging
 from pathlib import Path
 
 from django.db import transaction
 
-from tunery.files.models import File, Status
 from tunery.files.inspection import validate_into
+from tunery.files.models import File, Status
 from tunery.files.services import mark, summarize_errors
 from tunery.files.storage import local_path, scratch_dir, store
 
@@ -27,7 +28,11 @@ class ConversionFailed(Exception):
 
 def derive(source_id: int, organization_id: int, target_ids: list[int], operation: dict) -> None:
     source = File.objects.filter(pk=source_id, organization_id=organization_id).first()
-    targets = list(File.objects.filter(pk__in=target_ids, organization_id=organization_id, status=Status.UPLOADED, report__isnull=True))
+    targets = list(
+        File.objects.filter(
+            pk__in=target_ids, organization_id=organization_id, status=Status.UPLOADED, report__isnull=True
+        )
+    )
     targets.sort(key=lambda f: target_ids.index(f.pk))
     if source is None or len(targets) != len(target_ids):
         return  # deleted meanwhile, or a redelivered message whose work is done
@@ -84,8 +89,12 @@ def run_operation(src: Path, scratch: Path, source: File, operation: dict) -> li
     if split:
         train, validation = scratch / "train.jsonl", scratch / "validation.jsonl"
         transform.split(
-            current, train, validation,
-            validation_fraction=split["validation_fraction"], seed=split.get("seed", 0), stratify=split.get("stratify"),
+            current,
+            train,
+            validation,
+            validation_fraction=split["validation_fraction"],
+            seed=split.get("seed", 0),
+            stratify=split.get("stratify"),
         )
         return [train, validation]
     return [current]

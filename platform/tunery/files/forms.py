@@ -7,7 +7,9 @@ class MappingForm(forms.Form):
     user = forms.ChoiceField(label="User message (the prompt)")
     assistant = forms.ChoiceField(label="Assistant message (the answer to learn)")
     system = forms.ChoiceField(label="System message column", required=False)
-    system_prompt = forms.CharField(label="…or one system prompt for every example", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    system_prompt = forms.CharField(
+        label="…or one system prompt for every example", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args, columns: list[str], suggested: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,5 +43,7 @@ class TransformForm(forms.Form):
             "redact_pii": data["redact_pii"],
             "deduplicate": data["deduplicate"],
             "shuffle_seed": data["seed"] if data["shuffle"] else None,
-            "split": {"validation_fraction": data["validation_percent"] / 100, "seed": data["seed"], "stratify": None} if data["split"] else None,
+            "split": {"validation_fraction": data["validation_percent"] / 100, "seed": data["seed"], "stratify": None}
+            if data["split"]
+            else None,
         }

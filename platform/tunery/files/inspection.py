@@ -1,5 +1,6 @@
 """Inspect an upload on the cpu queue: validate and analyse JSONL in one streaming pass, or
 read the columns of a table that still needs a column mapping."""
+
 import logging
 
 from tunery.files.models import File, Status
@@ -11,7 +12,9 @@ logger = logging.getLogger(__name__)
 
 def inspect(file_id: int, organization_id: int) -> None:
     # Tasks re-check ownership, and a redelivered message finds the work done and stops.
-    file = File.objects.filter(pk=file_id, organization_id=organization_id, status=Status.UPLOADED, report__isnull=True).first()
+    file = File.objects.filter(
+        pk=file_id, organization_id=organization_id, status=Status.UPLOADED, report__isnull=True
+    ).first()
     if file is None:
         return
     try:
@@ -22,7 +25,11 @@ def inspect(file_id: int, organization_id: int) -> None:
                 validate_into(file, path)
     except Exception:
         logger.exception("inspection of %s failed", file.public_id)
-        mark(file, Status.ERROR, "The file could not be read. Check that it is what its extension says, then upload it again.")
+        mark(
+            file,
+            Status.ERROR,
+            "The file could not be read. Check that it is what its extension says, then upload it again.",
+        )
 
 
 def validate_into(file: File, path, min_examples: int | None = None) -> None:
@@ -54,4 +61,9 @@ def inspect_table(file: File, path) -> None:
         return
     rows = [[row.get(column, "") for column in table.columns] for row in table.rows]
     report = {"preview": {"columns": table.columns, "rows": rows, "suggested_mapping": table.suggested_mapping}}
-    mark(file, Status.UPLOADED, "Choose which columns hold the prompt and the answer to convert it to chat JSONL.", report)
+    mark(
+        file,
+        Status.UPLOADED,
+        "Choose which columns hold the prompt and the answer to convert it to chat JSONL.",
+        report,
+    )

@@ -1,4 +1,5 @@
 """Uploaded files (OpenAI's File object) and the immutable versions derived from them."""
+
 from django.db import models
 from django.db.models import Sum
 

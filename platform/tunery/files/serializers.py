@@ -16,8 +16,19 @@ class FileSerializer(serializers.ModelSerializer):
     class Meta:
         model = File
         fields = [
-            "id", "object", "bytes", "created_at", "expires_at", "filename", "purpose", "status", "status_details",
-            "source_format", "parent_id", "derivation", "n_examples",
+            "id",
+            "object",
+            "bytes",
+            "created_at",
+            "expires_at",
+            "filename",
+            "purpose",
+            "status",
+            "status_details",
+            "source_format",
+            "parent_id",
+            "derivation",
+            "n_examples",
         ]
 
     def get_object(self, file) -> str:
@@ -39,14 +50,19 @@ class UploadSerializer(serializers.Serializer):
 
 
 class ConvertSerializer(serializers.Serializer):
-    mapping = serializers.DictField(child=serializers.CharField(allow_null=True, allow_blank=True), help_text='{"system": col|null, "user": col, "assistant": col}')
+    mapping = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True),
+        help_text='{"system": col|null, "user": col, "assistant": col}',
+    )
     system_prompt = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
 class SplitSerializer(serializers.Serializer):
     validation_fraction = serializers.FloatField(min_value=0.01, max_value=0.9)
     seed = serializers.IntegerField(default=0)
-    stratify = serializers.BooleanField(required=False, allow_null=True, default=None, help_text="null: stratify when the data is class-like")
+    stratify = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="null: stratify when the data is class-like"
+    )
 
 
 class TransformSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
 """File workflows: upload, inspect (validate and analyse), derive new versions, delete."""
+
 from django.db import transaction
 
 from tunery.api.errors import RefusedRequest
@@ -79,10 +80,7 @@ def mark(file: File, status: str, details: str = "", report: dict | None = None)
 def summarize_errors(report: dict) -> str:
     """One sentence for `status_details`: how many problems and the first few, by line."""
     total = sum(report["error_counts"].values())
-    shown = [
-        (f"line {e['line']}: " if e.get("line") else "") + e["message"]
-        for e in report["errors"][:3]
-    ]
+    shown = [(f"line {e['line']}: " if e.get("line") else "") + e["message"] for e in report["errors"][:3]]
     return f"{total} problem{'s' if total != 1 else ''} found — " + "; ".join(shown)
 
 
@@ -93,20 +91,36 @@ def summarize_ok(report: dict) -> str:
 def request_conversion(source: File, mapping: dict, system_prompt: str | None = None) -> File:
     """Queue the conversion of a table into chat JSONL with a column mapping."""
     if not source.is_tabular:
-        raise FileError(f"{source.public_id} is already JSONL; only CSV, TSV, XLSX and JSON files are converted.", param="file_id")
+        raise FileError(
+            f"{source.public_id} is already JSONL; only CSV, TSV, XLSX and JSON files are converted.", param="file_id"
+        )
     columns = ((source.report or {}).get("preview") or {}).get("columns")
     if columns is None:
-        raise FileError(f"{source.public_id} is still being read, or could not be read; see its status_details.", param="file_id", code="file_not_ready", status=409)
+        raise FileError(
+            f"{source.public_id} is still being read, or could not be read; see its status_details.",
+            param="file_id",
+            code="file_not_ready",
+            status=409,
+        )
     if not isinstance(mapping, dict):
-        raise FileError("mapping must be an object such as {\"user\": \"question\", \"assistant\": \"answer\"}.", param="mapping")
+        raise FileError(
+            'mapping must be an object such as {"user": "question", "assistant": "answer"}.', param="mapping"
+        )
     for role in ("user", "assistant"):
         if not mapping.get(role):
-            raise FileError(f"mapping.{role} must name the column that holds the {role} message.", param=f"mapping.{role}")
+            raise FileError(
+                f"mapping.{role} must name the column that holds the {role} message.", param=f"mapping.{role}"
+            )
     for role, column in mapping.items():
         if role not in ("system", "user", "assistant"):
-            raise FileError(f"mapping has an unknown role {role!r}: use system, user and assistant.", param=f"mapping.{role}")
+            raise FileError(
+                f"mapping has an unknown role {role!r}: use system, user and assistant.", param=f"mapping.{role}"
+            )
         if column and column not in columns:
-            raise FileError(f"mapping.{role}: there is no column {column!r}; the columns are {', '.join(map(str, columns))}.", param=f"mapping.{role}")
+            raise FileError(
+                f"mapping.{role}: there is no column {column!r}; the columns are {', '.join(map(str, columns))}.",
+                param=f"mapping.{role}",
+            )
     if system_prompt is not None and not isinstance(system_prompt, str):
         raise FileError("system_prompt must be a string.", param="system_prompt")
     stem = source.filename.rpartition(".")[0] or source.filename
@@ -114,21 +128,45 @@ def request_conversion(source: File, mapping: dict, system_prompt: str | None = 
     return _queue_derivation(source, [f"{stem}.jsonl"], operation, f"converted from {source.filename}")[0]
 
 
-def request_transform(source: File, *, redact_pii=False, deduplicate=False, shuffle_seed=None, split=None) -> list[File]:
+def request_transform(
+    source: File, *, redact_pii=False, deduplicate=False, shuffle_seed=None, split=None
+) -> list[File]:
     """Queue a new version: redact → deduplicate → shuffle → split (each step optional)."""
     if source.is_tabular or source.status != "processed":
-        raise FileError(f"{source.public_id} must be a processed JSONL file (its status is {source.status}).", param="file_id", code="file_not_ready", status=409)
-    steps = [name for name, on in (("PII redacted", redact_pii), ("deduplicated", deduplicate), (f"shuffled (seed {shuffle_seed})", shuffle_seed is not None)) if on]
+        raise FileError(
+            f"{source.public_id} must be a processed JSONL file (its status is {source.status}).",
+            param="file_id",
+            code="file_not_ready",
+            status=409,
+        )
+    steps = [
+        name
+        for name, on in (
+            ("PII redacted", redact_pii),
+            ("deduplicated", deduplicate),
+            (f"shuffled (seed {shuffle_seed})", shuffle_seed is not None),
+        )
+        if on
+    ]
     if split:
         fraction = split.get("validation_fraction")
         if not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
-            raise FileError("split.validation_fraction must be a number between 0 and 1, e.g. 0.1.", param="split.validation_fraction")
+            raise FileError(
+                "split.validation_fraction must be a number between 0 and 1, e.g. 0.1.",
+                param="split.validation_fraction",
+            )
         steps.append(f"split {1 - fraction:.0%}/{fraction:.0%}")
     if not steps:
         raise FileError("Choose at least one of redact_pii, deduplicate, shuffle_seed or split.", param="operation")
     stem = source.filename.rpartition(".")[0] or source.filename
     names = [f"{stem}.train.jsonl", f"{stem}.validation.jsonl"] if split else [f"{stem}.v2.jsonl"]
-    operation = {"kind": "transform", "redact_pii": redact_pii, "deduplicate": deduplicate, "shuffle_seed": shuffle_seed, "split": split}
+    operation = {
+        "kind": "transform",
+        "redact_pii": redact_pii,
+        "deduplicate": deduplicate,
+        "shuffle_seed": shuffle_seed,
+        "split": split,
+    }
     return _queue_derivation(source, names, operation, ", ".join(steps) + f" from {source.filename}")
 
 
@@ -138,8 +176,13 @@ def _queue_derivation(source: File, names: list[str], operation: dict, derivatio
     with transaction.atomic():
         targets = [
             File.objects.create(
-                organization=source.organization, filename=name, bytes=0, purpose=source.purpose,
-                parent=source, derivation=derivation, status_details="Being prepared…",
+                organization=source.organization,
+                filename=name,
+                bytes=0,
+                purpose=source.purpose,
+                parent=source,
+                derivation=derivation,
+                status_details="Being prepared…",
             )
             for name in names
         ]

@@ -1,4 +1,5 @@
 """Getting at stored files from worker code that wants local paths (S3 or local folder)."""
+
 import os
 import shutil
 import tempfile

@@ -1,5 +1,6 @@
 """Streaming multipart uploads with a size limit: large files go to a temporary file on disk
 chunk by chunk and are refused as soon as they pass the limit."""
+
 from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.template.defaultfilters import filesizeformat
@@ -10,7 +11,10 @@ from tunery.api.errors import ApiError
 class UploadTooLarge(ApiError):
     def __init__(self, limit: int):
         super().__init__(
-            f"The file is larger than the {filesizeformat(limit)} upload limit.", status_code=413, code="file_too_large", param="file"
+            f"The file is larger than the {filesizeformat(limit)} upload limit.",
+            status_code=413,
+            code="file_too_large",
+            param="file",
         )
 
 

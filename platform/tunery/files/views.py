@@ -20,7 +20,11 @@ from tunery.orgs.tenancy import get_for_member, scoped
 def file_list(request):
     files = scoped(File, request.organization).select_related("parent")
     used = storage_used(request.organization)
-    return render(request, "files/list.html", {"files": files, "storage_used": used, "upload_limit": settings.TUNERY_MAX_UPLOAD_BYTES})
+    return render(
+        request,
+        "files/list.html",
+        {"files": files, "storage_used": used, "upload_limit": settings.TUNERY_MAX_UPLOAD_BYTES},
+    )
 
 
 @csrf_exempt  # the CSRF check reads the body: the size-limited handlers must be set first
@@ -61,7 +65,8 @@ def _detail_context(request, file: File, mapping_form=None, transform_form=None)
         "file": file,
         "report": report,
         "versions": scoped(File, request.organization).filter(parent=file),
-        "mapping_form": mapping_form or (MappingForm(columns=columns, suggested=table.get("suggested_mapping")) if columns else None),
+        "mapping_form": mapping_form
+        or (MappingForm(columns=columns, suggested=table.get("suggested_mapping")) if columns else None),
         "transform_form": transform_form or TransformForm(),
         "can_write": Scope.FINE_TUNE in request.membership.scopes,
     }
@@ -97,7 +102,9 @@ def convert(request, file_id: str):
         target = services.request_conversion(file, mapping, form.cleaned_data["system_prompt"] or None)
     except services.FileError as error:
         form.add_error(None, error.message)
-        return render(request, "files/detail.html", _detail_context(request, file, mapping_form=form), status=error.status)
+        return render(
+            request, "files/detail.html", _detail_context(request, file, mapping_form=form), status=error.status
+        )
     messages.success(request, f"Converting {file.filename} to chat JSONL.")
     return redirect(_next(request, target))
 
@@ -113,7 +120,9 @@ def transform(request, file_id: str):
         targets = services.request_transform(file, **form.operation())
     except services.FileError as error:
         form.add_error(None, error.message)
-        return render(request, "files/detail.html", _detail_context(request, file, transform_form=form), status=error.status)
+        return render(
+            request, "files/detail.html", _detail_context(request, file, transform_form=form), status=error.status
+        )
     messages.success(request, "Preparing " + " and ".join(t.filename for t in targets) + ".")
     return redirect(_next(request, targets[0]))
 
@@ -149,7 +158,11 @@ def wizard(request):
     if not file_id:
         return render(request, "files/wizard.html", {"step": 1})
     file = get_for_member(request, File, file_id)
-    siblings = list(scoped(File, request.organization).filter(parent=file.parent, derivation=file.derivation).order_by("pk")) if file.parent_id else [file]
+    siblings = (
+        list(scoped(File, request.organization).filter(parent=file.parent, derivation=file.derivation).order_by("pk"))
+        if file.parent_id
+        else [file]
+    )
     if file.is_tabular:
         step = 2
     elif len(siblings) == 2 and "split" in file.derivation:

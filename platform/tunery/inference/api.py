@@ -4,6 +4,7 @@ Authenticates the key, resolves the tenant's `ft:` name to an adapter, enforces 
 forwards to the engine and meters usage. Streams are relayed chunk by chunk through an async
 iterator, so under ASGI nothing is buffered.
 """
+
 import json
 import time
 
@@ -24,7 +25,12 @@ from tunery.orgs.roles import Scope
 
 
 def _not_found(model: str) -> ApiError:
-    return ApiError(f"The model `{model}` does not exist or you do not have access to it.", status_code=404, code="model_not_found", param="model")
+    return ApiError(
+        f"The model `{model}` does not exist or you do not have access to it.",
+        status_code=404,
+        code="model_not_found",
+        param="model",
+    )
 
 
 class Completions(OrganizationAPIView):
@@ -46,14 +52,23 @@ class Completions(OrganizationAPIView):
             engine_name = engine_client.ensure_registered(resolved)
         except engine_client.EngineUnavailable as error:
             raise ApiError(f"The inference engine is unavailable: {error}", status_code=503, code="engine_unavailable")
-        meter = dict(organization=request.organization, api_key=api_key, model=public_model, base_model=resolved.base, endpoint=self.endpoint, stream=bool(body.get("stream")))
+        meter = dict(
+            organization=request.organization,
+            api_key=api_key,
+            model=public_model,
+            base_model=resolved.base,
+            endpoint=self.endpoint,
+            stream=bool(body.get("stream")),
+        )
         upstream = {**body, "model": engine_name}
         if body.get("stream"):
             wants_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             # Always meter streams, and with usage on every chunk (vLLM's continuous_usage_stats,
             # which Tunery's engine speaks too) a stream the client abandons is metered up to there.
             upstream["stream_options"] = {"include_usage": True, "continuous_usage_stats": True}
-            response = StreamingHttpResponse(self._relay(upstream, resolved, public_model, wants_usage, meter), content_type="text/event-stream")
+            response = StreamingHttpResponse(
+                self._relay(upstream, resolved, public_model, wants_usage, meter), content_type="text/event-stream"
+            )
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # tell proxies not to buffer either
             return response

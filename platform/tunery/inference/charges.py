@@ -1,6 +1,7 @@
 """Inference is charged per period: every minute (beat) the requests not yet charged are summed
 per organization, model and UTC day, and each sum becomes one ledger entry linked to that
 day's UsagePeriod. Requests are claimed with SKIP LOCKED, so two runs never charge one twice."""
+
 from collections import defaultdict
 
 from django.db import transaction
@@ -26,7 +27,15 @@ def charge_pending_usage(now=None) -> int:
                 InferenceRequest.objects.select_for_update(skip_locked=True)
                 .filter(charged_at__isnull=True, created_at__lte=now)
                 .order_by("created_at")
-                .values("pk", "organization_id", "model", "base_model_id", "created_at", "prompt_tokens", "completion_tokens")[:BATCH]
+                .values(
+                    "pk",
+                    "organization_id",
+                    "model",
+                    "base_model_id",
+                    "created_at",
+                    "prompt_tokens",
+                    "completion_tokens",
+                )[:BATCH]
             )
             if not claimed:
                 return written
@@ -48,7 +57,9 @@ def _charge(claimed: list[dict], now) -> int:
     for (organization_id, model, base_model_id, day), (prompt, completion) in groups.items():
         if not prompt and not completion or base_model_id is None:
             continue
-        period, _ = UsagePeriod.objects.get_or_create(organization_id=organization_id, model=model, day=day, defaults={"base_model_id": base_model_id})
+        period, _ = UsagePeriod.objects.get_or_create(
+            organization_id=organization_id, model=model, day=day, defaults={"base_model_id": base_model_id}
+        )
         price = current_price(period.base_model, at=now)
         if price is None:
             continue  # an unpriced base model is free to use
@@ -56,7 +67,11 @@ def _charge(claimed: list[dict], now) -> int:
         if amount <= 0:
             continue
         LedgerEntry.objects.create(
-            organization_id=organization_id, kind=EntryKind.USAGE_CHARGE, amount=-amount, usage_period=period, tokens=prompt + completion,
+            organization_id=organization_id,
+            kind=EntryKind.USAGE_CHARGE,
+            amount=-amount,
+            usage_period=period,
+            tokens=prompt + completion,
             description=f"Inference {model} on {day:%Y-%m-%d}: {prompt:,} prompt + {completion:,} completion tokens",
         )
         written += 1

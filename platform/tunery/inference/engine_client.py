@@ -1,5 +1,6 @@
 """Talking to the inference engine (Tunery's or vLLM): adapters are registered under an
 internal name; tenants only ever see their `ft:` model names."""
+
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,7 +33,9 @@ def register(name: str, path: str) -> None:
     try:
         # Loading an adapter takes seconds.
         response = httpx.post(
-            f"{settings.TUNERY_ENGINE_URL}/v1/load_lora_adapter", json={"lora_name": name, "lora_path": path}, timeout=30
+            f"{settings.TUNERY_ENGINE_URL}/v1/load_lora_adapter",
+            json={"lora_name": name, "lora_path": path},
+            timeout=30,
         )
     except httpx.HTTPError as error:
         raise EngineUnavailable(str(error)) from error

@@ -24,5 +24,7 @@ class InferenceRequest(TenantModel):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["organization", "created_at"]),
-            models.Index(fields=["created_at"], condition=models.Q(charged_at__isnull=True), name="inference_not_charged"),
+            models.Index(
+                fields=["created_at"], condition=models.Q(charged_at__isnull=True), name="inference_not_charged"
+            ),
         ]

@@ -1,5 +1,6 @@
 """Requests per minute per API key and per organization, counted in the shared cache (Redis
 in production), fixed one-minute windows."""
+
 import time
 
 from django.conf import settings
@@ -14,7 +15,8 @@ class RateLimited(ApiError):
     def __init__(self, scope: str, limit: int, wait: int):
         super().__init__(
             f"Rate limit reached for {scope}: {limit} requests per minute. Try again in {wait} s.",
-            status_code=429, code="rate_limit_exceeded",
+            status_code=429,
+            code="rate_limit_exceeded",
         )
         self.wait = wait
 

@@ -1,4 +1,5 @@
 """Usage of an organization's models: requests, tokens and latency by day, model and key."""
+
 from collections import defaultdict
 from datetime import timedelta
 
@@ -24,9 +25,18 @@ def _latency(rows: list[int]) -> dict:
 def usage_report(organization, days: int = 30) -> dict:
     since = timezone.now() - timedelta(days=days)
     requests = scoped(InferenceRequest, organization).filter(created_at__gte=since)
-    totals = {"requests": Count("id"), "prompt_tokens": Sum("prompt_tokens"), "completion_tokens": Sum("completion_tokens")}
+    totals = {
+        "requests": Count("id"),
+        "prompt_tokens": Sum("prompt_tokens"),
+        "completion_tokens": Sum("completion_tokens"),
+    }
     by_day = [
-        {"date": row["day"].isoformat(), "requests": row["requests"], "prompt_tokens": row["prompt_tokens"] or 0, "completion_tokens": row["completion_tokens"] or 0}
+        {
+            "date": row["day"].isoformat(),
+            "requests": row["requests"],
+            "prompt_tokens": row["prompt_tokens"] or 0,
+            "completion_tokens": row["completion_tokens"] or 0,
+        }
         for row in requests.annotate(day=TruncDate("created_at")).values("day").annotate(**totals).order_by("day")
     ]
     latencies_by_model, latencies_by_key = defaultdict(list), defaultdict(list)
@@ -34,12 +44,22 @@ def usage_report(organization, days: int = 30) -> dict:
         latencies_by_model[model].append(latency)
         latencies_by_key[key or "web session"].append(latency)
     by_model = [
-        {**row, "prompt_tokens": row["prompt_tokens"] or 0, "completion_tokens": row["completion_tokens"] or 0, **_latency(latencies_by_model[row["model"]])}
+        {
+            **row,
+            "prompt_tokens": row["prompt_tokens"] or 0,
+            "completion_tokens": row["completion_tokens"] or 0,
+            **_latency(latencies_by_model[row["model"]]),
+        }
         for row in requests.values("model").annotate(**totals).order_by("-requests")
     ]
     by_key = [
-        {"key": row["api_key__name"] or "web session", "requests": row["requests"], "prompt_tokens": row["prompt_tokens"] or 0,
-         "completion_tokens": row["completion_tokens"] or 0, **_latency(latencies_by_key[row["api_key__name"] or "web session"])}
+        {
+            "key": row["api_key__name"] or "web session",
+            "requests": row["requests"],
+            "prompt_tokens": row["prompt_tokens"] or 0,
+            "completion_tokens": row["completion_tokens"] or 0,
+            **_latency(latencies_by_key[row["api_key__name"] or "web session"]),
+        }
         for row in requests.values("api_key__name").annotate(**totals).order_by("-requests")
     ]
     return {"object": "organization.usage", "days": days, "by_day": by_day, "by_model": by_model, "by_key": by_key}

@@ -1,4 +1,5 @@
 """Checks on a completion request before it reaches the engine: clear 400s naming the field."""
+
 from tunery.api.errors import ApiError
 
 MAX_N = 8
@@ -35,7 +36,9 @@ def validate(body, endpoint: str) -> dict:
                 raise _fail(f"messages[{index}].content", "must be a string.")
     else:
         prompt = body.get("prompt")
-        if not isinstance(prompt, str) and not (isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt)):
+        if not isinstance(prompt, str) and not (
+            isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt)
+        ):
             raise _fail("prompt", "must be a string or a list of strings.")
     _number(body, "temperature", 0, 2)
     _number(body, "top_p", 0, 1)
@@ -45,7 +48,11 @@ def validate(body, endpoint: str) -> dict:
     _number(body, "seed", -(2**63), 2**63 - 1, integer=True)
     _number(body, "top_logprobs", 0, 20, integer=True)
     stop = body.get("stop")
-    if stop is not None and not isinstance(stop, str) and not (isinstance(stop, list) and len(stop) <= MAX_STOP and all(isinstance(s, str) for s in stop)):
+    if (
+        stop is not None
+        and not isinstance(stop, str)
+        and not (isinstance(stop, list) and len(stop) <= MAX_STOP and all(isinstance(s, str) for s in stop))
+    ):
         raise _fail("stop", f"must be a string or a list of up to {MAX_STOP} strings.")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise _fail("stream", "must be true or false.")

@@ -11,7 +11,10 @@ def playground_models(organization) -> list[tuple[str, list[str]]]:
     """The model picker: base models, fine-tuned models, and checkpoints, grouped."""
     jobs = scoped(FineTuningJob, organization).filter(model_deleted=False).select_related("base_model", "organization")
     tuned = [j.fine_tuned_model for j in jobs if j.status == JobStatus.SUCCEEDED]
-    checkpoints = [c.model_name for c in Checkpoint.objects.filter(job__in=jobs).select_related("job__base_model", "job__organization")]
+    checkpoints = [
+        c.model_name
+        for c in Checkpoint.objects.filter(job__in=jobs).select_related("job__base_model", "job__organization")
+    ]
     return [
         ("Fine-tuned", tuned),
         ("Base", list(BaseModel.objects.filter(enabled=True).values_list("name", flat=True))),
@@ -21,12 +24,16 @@ def playground_models(organization) -> list[tuple[str, list[str]]]:
 
 @member_required()
 def playground(request):
-    return render(request, "inference/playground.html", {
-        "model_groups": playground_models(request.organization),
-        "selected": request.GET.get("model", ""),
-        "can_run": Scope.INFERENCE in request.membership.scopes,
-        "base_url": request.build_absolute_uri("/v1"),
-    })
+    return render(
+        request,
+        "inference/playground.html",
+        {
+            "model_groups": playground_models(request.organization),
+            "selected": request.GET.get("model", ""),
+            "can_run": Scope.INFERENCE in request.membership.scopes,
+            "base_url": request.build_absolute_uri("/v1"),
+        },
+    )
 
 
 @member_required()

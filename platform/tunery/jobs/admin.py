@@ -21,7 +21,17 @@ class CheckpointInline(admin.TabularInline):
 
 @admin.register(FineTuningJob)
 class FineTuningJobAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "organization", "base_model", "status", "step", "total_steps", "attempts", "heartbeat_at", "created_at"]
+    list_display = [
+        "public_id",
+        "organization",
+        "base_model",
+        "status",
+        "step",
+        "total_steps",
+        "attempts",
+        "heartbeat_at",
+        "created_at",
+    ]
     list_filter = ["status", "base_model", "created_at"]
     search_fields = ["public_id", "fine_tuned_model", "organization__name", "organization__slug"]
     readonly_fields = [f.name for f in FineTuningJob._meta.fields if f.name not in ("stop_request",)]

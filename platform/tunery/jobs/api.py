@@ -1,4 +1,5 @@
 """OpenAI's `/v1/fine_tuning/jobs` API, and `/v1/models` for what an organization can use."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -9,8 +10,8 @@ from tunery.jobs import services
 from tunery.jobs.artifacts import adapter_zip_response
 from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
 from tunery.jobs.naming import resolve_model
-from tunery.jobs.signals import model_deleted
 from tunery.jobs.serializers import CreateJobRequest, checkpoint_data, event_data, job_data
+from tunery.jobs.signals import model_deleted
 from tunery.orgs.roles import Scope
 
 
@@ -20,11 +21,23 @@ class JobAPIView(OrganizationAPIView):
     lookup_url_kwarg = "job_id"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("base_model", "organization", "training_file", "validation_file", "result_file")
+        return (
+            super()
+            .get_queryset()
+            .select_related("base_model", "organization", "training_file", "validation_file", "result_file")
+        )
 
 
 class JobList(JobAPIView):
-    @extend_schema(operation_id="list_fine_tuning_jobs", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int), OpenApiParameter("metadata[key]", str, description="filter by a metadata value")], responses={200: dict})
+    @extend_schema(
+        operation_id="list_fine_tuning_jobs",
+        parameters=[
+            OpenApiParameter("after", str),
+            OpenApiParameter("limit", int),
+            OpenApiParameter("metadata[key]", str, description="filter by a metadata value"),
+        ],
+        responses={200: dict},
+    )
     def get(self, request):
         queryset = self.get_queryset()
         for key, value in request.query_params.items():
@@ -45,8 +58,13 @@ class JobEstimate(JobAPIView):
     @extend_schema(operation_id="estimate_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
     def post(self, request):
         estimate, refusal = services.estimate(request.organization, request.data)
-        return Response({**estimate.to_dict(), "affordable": refusal is None,
-                         "refusal": {"code": refusal.code, "message": refusal.message} if refusal else None})
+        return Response(
+            {
+                **estimate.to_dict(),
+                "affordable": refusal is None,
+                "refusal": {"code": refusal.code, "message": refusal.message} if refusal else None,
+            }
+        )
 
 
 class JobDetail(JobAPIView):
@@ -66,7 +84,11 @@ class JobAction(JobAPIView):
 
 
 class JobEvents(JobAPIView):
-    @extend_schema(operation_id="list_fine_tuning_events", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int), OpenApiParameter("type", str)], responses={200: dict})
+    @extend_schema(
+        operation_id="list_fine_tuning_events",
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int), OpenApiParameter("type", str)],
+        responses={200: dict},
+    )
     def get(self, request, job_id: str):
         job = self.get_object()
         events = job.events.all()
@@ -76,10 +98,16 @@ class JobEvents(JobAPIView):
 
 
 class JobCheckpoints(JobAPIView):
-    @extend_schema(operation_id="list_fine_tuning_checkpoints", parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)], responses={200: dict})
+    @extend_schema(
+        operation_id="list_fine_tuning_checkpoints",
+        parameters=[OpenApiParameter("after", str), OpenApiParameter("limit", int)],
+        responses={200: dict},
+    )
     def get(self, request, job_id: str):
         job = self.get_object()
-        return cursor_page(request, job.checkpoints.select_related("job__base_model", "job__organization"), checkpoint_data)
+        return cursor_page(
+            request, job.checkpoints.select_related("job__base_model", "job__organization"), checkpoint_data
+        )
 
 
 class JobAdapter(JobAPIView):
@@ -91,13 +119,26 @@ class JobAdapter(JobAPIView):
 
 
 def base_model_data(base: BaseModel) -> dict:
-    return {"id": base.name, "object": "model", "created": int(base.created_at.timestamp()), "owned_by": "tunery",
-            "max_seq_len": base.max_seq_len, "fine_tunable": True}
+    return {
+        "id": base.name,
+        "object": "model",
+        "created": int(base.created_at.timestamp()),
+        "owned_by": "tunery",
+        "max_seq_len": base.max_seq_len,
+        "fine_tunable": True,
+    }
 
 
 def fine_tuned_model_data(job: FineTuningJob) -> dict:
-    return {"id": job.fine_tuned_model, "object": "model", "created": int(job.finished_at.timestamp()),
-            "owned_by": job.organization.slug, "root": job.base_model.name, "parent": job.model, "fine_tuning_job": job.public_id}
+    return {
+        "id": job.fine_tuned_model,
+        "object": "model",
+        "created": int(job.finished_at.timestamp()),
+        "owned_by": job.organization.slug,
+        "root": job.base_model.name,
+        "parent": job.model,
+        "fine_tuning_job": job.public_id,
+    }
 
 
 class ModelList(OrganizationAPIView):
@@ -106,7 +147,9 @@ class ModelList(OrganizationAPIView):
     @extend_schema(operation_id="list_models", responses={200: dict})
     def get(self, request):
         bases = [base_model_data(b) for b in BaseModel.objects.filter(enabled=True)]
-        tuned = FineTuningJob.objects.filter(organization=request.organization, status=JobStatus.SUCCEEDED, model_deleted=False).select_related("base_model", "organization")
+        tuned = FineTuningJob.objects.filter(
+            organization=request.organization, status=JobStatus.SUCCEEDED, model_deleted=False
+        ).select_related("base_model", "organization")
         return Response({"object": "list", "data": bases + [fine_tuned_model_data(j) for j in tuned]})
 
 
@@ -116,7 +159,12 @@ class ModelDetail(OrganizationAPIView):
     def _resolve(self, model_id: str):
         resolved = resolve_model(self.request.organization, model_id)
         if resolved is None or resolved.checkpoint:
-            raise ApiError(f"The model '{model_id}' does not exist or you do not have access to it.", status_code=404, code="model_not_found", param="model")
+            raise ApiError(
+                f"The model '{model_id}' does not exist or you do not have access to it.",
+                status_code=404,
+                code="model_not_found",
+                param="model",
+            )
         return resolved
 
     @extend_schema(operation_id="retrieve_model", responses={200: dict})

@@ -1,6 +1,7 @@
 from django import forms
 
-from tunery.files.models import File, Purpose, Status as FileStatus
+from tunery.files.models import File, Purpose
+from tunery.files.models import Status as FileStatus
 from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
 from tunery.orgs.tenancy import scoped
 
@@ -26,7 +27,9 @@ class AutoNumberField(forms.CharField):
 
 
 class JobForm(forms.Form):
-    model = forms.ChoiceField(label="Base model", help_text="A base model, or one of your fine-tuned models to continue training it.")
+    model = forms.ChoiceField(
+        label="Base model", help_text="A base model, or one of your fine-tuned models to continue training it."
+    )
     training_file = forms.ChoiceField()
     validation_file = forms.ChoiceField(required=False, help_text="Empty: 10% of the training examples are held out.")
     suffix = forms.CharField(required=False, max_length=40, help_text="Appears in the model name.")
@@ -39,7 +42,15 @@ class JobForm(forms.Form):
     max_seq_len = AutoNumberField(label="Max sequence length")
     seed = forms.IntegerField(required=False, min_value=0, help_text="Empty: random.")
 
-    HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier", "lora_r", "lora_alpha", "lora_dropout", "max_seq_len")
+    HYPERPARAMETERS = (
+        "n_epochs",
+        "batch_size",
+        "learning_rate_multiplier",
+        "lora_r",
+        "lora_alpha",
+        "lora_dropout",
+        "max_seq_len",
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,7 +65,11 @@ class JobForm(forms.Form):
 
     def request_body(self) -> dict:
         data = self.cleaned_data
-        hyperparameters = {k: data[k] for k in self.HYPERPARAMETERS if data[k] != "auto" or k in ("n_epochs", "batch_size", "learning_rate_multiplier")}
+        hyperparameters = {
+            k: data[k]
+            for k in self.HYPERPARAMETERS
+            if data[k] != "auto" or k in ("n_epochs", "batch_size", "learning_rate_multiplier")
+        }
         return {
             "model": data["model"],
             "training_file": data["training_file"],

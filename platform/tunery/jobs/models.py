@@ -1,4 +1,5 @@
 """Base models, fine-tuning jobs, their events, metrics and checkpoints (docs/training.md)."""
+
 from django.db import models
 from django.utils import timezone
 
@@ -74,8 +75,14 @@ class FineTuningJob(TenantModel):
     metadata = models.JSONField(default=dict, blank=True)
     hyperparameters = models.JSONField(default=dict, blank=True, help_text="As requested (numbers or 'auto').")
     resolved_hyperparameters = models.JSONField(null=True, blank=True)
-    price = models.ForeignKey("billing.Price", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                              help_text="The price quoted when the job was created; it is charged at this price.")
+    price = models.ForeignKey(
+        "billing.Price",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The price quoted when the job was created; it is charged at this price.",
+    )
     estimated_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
 
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.VALIDATING_FILES)
@@ -100,7 +107,10 @@ class FineTuningJob(TenantModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["organization", "-created_at"]), models.Index(fields=["status", "heartbeat_at"])]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.public_id

@@ -1,4 +1,5 @@
 """Resolving the `model` of a request: a base model, a fine-tuned model or one of its checkpoints."""
+
 import re
 from dataclasses import dataclass
 

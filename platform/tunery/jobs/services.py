@@ -1,4 +1,5 @@
 """Job workflows: create (checks, then validating_files → queued), cancel, pause, resume, events."""
+
 import os
 import re
 from dataclasses import dataclass
@@ -12,11 +13,12 @@ from tunery.billing import ledger
 from tunery.billing.estimates import JobEstimate, estimate_job
 from tunery.billing.limits import BillingRefusal, after_spend, check_job_affordable
 from tunery.billing.money import display
-from tunery.jobs.throughput import training_throughput
-from tunery.files.models import File, Purpose, Status as FileStatus
+from tunery.files.models import File, Purpose
+from tunery.files.models import Status as FileStatus
+from tunery.jobs.holdout import examples_to_train
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobEvent, JobStatus
 from tunery.jobs.naming import ResolvedModel, resolve_model
-from tunery.jobs.holdout import examples_to_train
+from tunery.jobs.throughput import training_throughput
 from tunery.orgs.tenancy import scoped
 
 SUFFIX = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
@@ -30,12 +32,20 @@ class JobError(RefusedRequest):
 def _training_file(organization, file_id, param: str) -> File:
     file = scoped(File, organization).filter(public_id=file_id).first() if isinstance(file_id, str) else None
     if file is None:
-        raise JobError(f"No such file: {file_id!r}.", param=param, code="file_not_found", status=404 if file_id else 400)
+        raise JobError(
+            f"No such file: {file_id!r}.", param=param, code="file_not_found", status=404 if file_id else 400
+        )
     if file.purpose != Purpose.FINE_TUNE:
         raise JobError(f"{file_id} has purpose {file.purpose!r}; upload it with purpose 'fine-tune'.", param=param)
     if file.status != FileStatus.PROCESSED:
-        detail = "is still being validated" if file.is_pending else f"is not a valid training file ({file.status}): {file.status_details}"
-        raise JobError(f"{file_id} {detail}", param=param, code="invalid_file" if not file.is_pending else "file_not_ready")
+        detail = (
+            "is still being validated"
+            if file.is_pending
+            else f"is not a valid training file ({file.status}): {file.status_details}"
+        )
+        raise JobError(
+            f"{file_id} {detail}", param=param, code="invalid_file" if not file.is_pending else "file_not_ready"
+        )
     return file
 
 
@@ -43,10 +53,14 @@ def _check_metadata(metadata) -> dict:
     if metadata is None:
         return {}
     if not isinstance(metadata, dict) or len(metadata) > METADATA_MAX_KEYS:
-        raise JobError(f"metadata must be an object of at most {METADATA_MAX_KEYS} string keys and values.", param="metadata")
+        raise JobError(
+            f"metadata must be an object of at most {METADATA_MAX_KEYS} string keys and values.", param="metadata"
+        )
     for key, value in metadata.items():
         if not isinstance(value, str) or len(key) > 64 or len(value) > 512:
-            raise JobError(f"metadata.{key}: keys up to 64 and values up to 512 characters, both strings.", param=f"metadata.{key}")
+            raise JobError(
+                f"metadata.{key}: keys up to 64 and values up to 512 characters, both strings.", param=f"metadata.{key}"
+            )
     return metadata
 
 
@@ -55,7 +69,9 @@ def hyperparameters_of(data: dict) -> dict:
     method = data.get("method") or {}
     if method:
         if method.get("type", "supervised") != "supervised":
-            raise JobError(f"method.type {method.get('type')!r} is not supported; use 'supervised'.", param="method.type")
+            raise JobError(
+                f"method.type {method.get('type')!r} is not supported; use 'supervised'.", param="method.type"
+            )
         nested = (method.get("supervised") or {}).get("hyperparameters")
         if nested is not None:
             return nested
@@ -83,11 +99,20 @@ def check_request(organization, data: dict) -> JobRequest:
         raise JobError("The body must be a JSON object.")
     resolved = resolve_model(organization, data.get("model"))
     if resolved is None:
-        raise JobError(f"The model {data.get('model')!r} does not exist or you do not have access to it.", param="model", code="model_not_found", status=404 if data.get("model") else 400)
+        raise JobError(
+            f"The model {data.get('model')!r} does not exist or you do not have access to it.",
+            param="model",
+            code="model_not_found",
+            status=404 if data.get("model") else 400,
+        )
     if resolved.checkpoint:
         raise JobError("Continue training from a fine-tuned model, not from one of its checkpoints.", param="model")
     training_file = _training_file(organization, data.get("training_file"), "training_file")
-    validation_file = _training_file(organization, data["validation_file"], "validation_file") if data.get("validation_file") else None
+    validation_file = (
+        _training_file(organization, data["validation_file"], "validation_file")
+        if data.get("validation_file")
+        else None
+    )
     suffix = data.get("suffix") or ""
     if suffix and not SUFFIX.match(suffix):
         raise JobError("suffix: up to 40 lowercase letters, digits and dashes.", param="suffix")
@@ -100,8 +125,13 @@ def check_request(organization, data: dict) -> JobRequest:
     n_train = examples_to_train(training_file.n_examples or 1, validation_file is not None)
     n_epochs = _check_hyperparameters(hyperparameters, n_train, resolved.base).n_epochs
     return JobRequest(
-        resolved=resolved, training_file=training_file, validation_file=validation_file, suffix=suffix, seed=seed,
-        metadata=_check_metadata(data.get("metadata")), hyperparameters=hyperparameters,
+        resolved=resolved,
+        training_file=training_file,
+        validation_file=validation_file,
+        suffix=suffix,
+        seed=seed,
+        metadata=_check_metadata(data.get("metadata")),
+        hyperparameters=hyperparameters,
         estimate=estimate_job(resolved.base, training_file, n_epochs, n_train, training_throughput(resolved.base)),
     )
 
@@ -140,8 +170,11 @@ def create_job(organization, data: dict) -> FineTuningJob:
         )
         if estimate.price is not None:
             ledger.hold_for_job(job, estimate.amount, estimate.trained_tokens)
-        add_event(job, f"Created fine-tuning job {job.public_id}: about {estimate.trained_tokens:,} tokens to train, "
-                       f"estimated {display(estimate.amount)}.")
+        add_event(
+            job,
+            f"Created fine-tuning job {job.public_id}: about {estimate.trained_tokens:,} tokens to train, "
+            f"estimated {display(estimate.amount)}.",
+        )
         transaction.on_commit(lambda: enqueue_preparation(job))
     transaction.on_commit(lambda: after_spend(organization))
     return job
@@ -172,7 +205,9 @@ def enqueue_training(job: FineTuningJob) -> None:
     train_job.apply_async((job.pk, job.organization_id), queue=job.base_model.gpu_queue)
 
 
-def add_event(job: FineTuningJob, message: str, *, level: str = "info", type: str = "message", data: dict | None = None) -> JobEvent:
+def add_event(
+    job: FineTuningJob, message: str, *, level: str = "info", type: str = "message", data: dict | None = None
+) -> JobEvent:
     return JobEvent.objects.create(job=job, message=message, level=level, type=type, data=data)
 
 
@@ -197,14 +232,21 @@ def _chargeable_tokens(job: FineTuningJob) -> int:
 
 def cancel(job: FineTuningJob) -> FineTuningJob:
     now = timezone.now()
-    if transition(job, [JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.PAUSED], JobStatus.CANCELLED, finished_at=now):
+    if transition(
+        job, [JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.PAUSED], JobStatus.CANCELLED, finished_at=now
+    ):
         add_event(job, "Job cancelled.")
     elif job.status == JobStatus.RUNNING:
         FineTuningJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(stop_request="cancel")
         add_event(job, "Cancelling: the worker stops at the next step and keeps the checkpoints.")
         job.refresh_from_db()
     elif job.status != JobStatus.CANCELLED:
-        raise JobError(f"The job has already {job.status}; only active jobs can be cancelled.", param="fine_tuning_job_id", code="invalid_state", status=409)
+        raise JobError(
+            f"The job has already {job.status}; only active jobs can be cancelled.",
+            param="fine_tuning_job_id",
+            code="invalid_state",
+            status=409,
+        )
     return job
 
 
@@ -216,13 +258,23 @@ def pause(job: FineTuningJob) -> FineTuningJob:
         add_event(job, "Pausing: the worker saves a checkpoint and stops.")
         job.refresh_from_db()
     elif job.status != JobStatus.PAUSED:
-        raise JobError(f"Only queued or running jobs can be paused; this one is {job.status}.", param="fine_tuning_job_id", code="invalid_state", status=409)
+        raise JobError(
+            f"Only queued or running jobs can be paused; this one is {job.status}.",
+            param="fine_tuning_job_id",
+            code="invalid_state",
+            status=409,
+        )
     return job
 
 
 def resume(job: FineTuningJob) -> FineTuningJob:
     if not transition(job, JobStatus.PAUSED, JobStatus.QUEUED, stop_request=""):
-        raise JobError(f"Only paused jobs can be resumed; this one is {job.status}.", param="fine_tuning_job_id", code="invalid_state", status=409)
+        raise JobError(
+            f"Only paused jobs can be resumed; this one is {job.status}.",
+            param="fine_tuning_job_id",
+            code="invalid_state",
+            status=409,
+        )
     add_event(job, "Job resumed: it continues from its last checkpoint.")
     transaction.on_commit(lambda: enqueue_training(job))
     return job
@@ -235,18 +287,32 @@ def requeue_stalled(now=None) -> list[FineTuningJob]:
     now = now or timezone.now()
     cutoff = now - timezone.timedelta(seconds=settings.TUNERY_HEARTBEAT_TIMEOUT)
     handled = []
-    for job in FineTuningJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).select_related("base_model"):
+    for job in FineTuningJob.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=cutoff).select_related(
+        "base_model"
+    ):
         if job.attempts >= settings.TUNERY_MAX_ATTEMPTS:
-            if transition(job, JobStatus.RUNNING, JobStatus.FAILED, finished_at=now, error={
-                "code": "worker_lost",
-                "message": f"The training worker stopped responding {job.attempts} times; the job was given up. Its checkpoints are kept.",
-                "param": None,
-            }):
+            if transition(
+                job,
+                JobStatus.RUNNING,
+                JobStatus.FAILED,
+                finished_at=now,
+                error={
+                    "code": "worker_lost",
+                    "message": f"The training worker stopped responding {job.attempts} times; the job was given up. "
+                    "Its checkpoints are kept.",
+                    "param": None,
+                },
+            ):
                 add_event(job, job.error["message"], level="error")
                 handled.append(job)
             continue
         if transition(job, JobStatus.RUNNING, JobStatus.QUEUED, heartbeat_at=None):
-            add_event(job, f"The worker stopped responding at step {job.step}; the job was queued again and resumes from its last checkpoint.", level="warn")
+            add_event(
+                job,
+                f"The worker stopped responding at step {job.step}; the job was queued again and resumes from "
+                "its last checkpoint.",
+                level="warn",
+            )
             enqueue_training(job)
             handled.append(job)
     return handled
@@ -256,4 +322,3 @@ def touch_heartbeat(job: FineTuningJob) -> str:
     """Proof of life; returns the stop request (if any) so one query serves both."""
     FineTuningJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     return FineTuningJob.objects.filter(pk=job.pk).values_list("stop_request", flat=True).first() or ""
-

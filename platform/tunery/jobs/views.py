@@ -25,7 +25,14 @@ def job_list(request):
 
 @member_required(Scope.FINE_TUNE)
 def create(request):
-    form = JobForm(request.POST or None, organization=request.organization, initial={"training_file": request.GET.get("training_file"), "validation_file": request.GET.get("validation_file")})
+    form = JobForm(
+        request.POST or None,
+        organization=request.organization,
+        initial={
+            "training_file": request.GET.get("training_file"),
+            "validation_file": request.GET.get("validation_file"),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             job = services.create_job(request.organization, form.request_body())
@@ -57,14 +64,22 @@ def estimate(request):
 def detail(request, job_id: str):
     job = get_for_member(request, FineTuningJob, job_id)
     if request.htmx:
-        return render(request, "jobs/_live.html", {"job": job, "events": job.events.filter(type="message")[:50], "charged": job_charge(job)})
-    return render(request, "jobs/detail.html", {
-        "job": job,
-        "events": job.events.filter(type="message")[:50],
-        "checkpoints": job.checkpoints.all(),
-        "can_write": Scope.FINE_TUNE in request.membership.scopes,
-        "charged": job_charge(job),
-    })
+        return render(
+            request,
+            "jobs/_live.html",
+            {"job": job, "events": job.events.filter(type="message")[:50], "charged": job_charge(job)},
+        )
+    return render(
+        request,
+        "jobs/detail.html",
+        {
+            "job": job,
+            "events": job.events.filter(type="message")[:50],
+            "checkpoints": job.checkpoints.all(),
+            "can_write": Scope.FINE_TUNE in request.membership.scopes,
+            "charged": job_charge(job),
+        },
+    )
 
 
 def metrics_series(job: FineTuningJob) -> dict:
@@ -72,11 +87,24 @@ def metrics_series(job: FineTuningJob) -> dict:
     train, valid = [], []
     for data in job.events.filter(type="metrics").order_by("created_at", "pk").values_list("data", flat=True):
         if "train_loss" in data:
-            train.append({"x": data["step"], "y": data["train_loss"], "accuracy": data.get("train_mean_token_accuracy")})
+            train.append(
+                {"x": data["step"], "y": data["train_loss"], "accuracy": data.get("train_mean_token_accuracy")}
+            )
         if "valid_loss" in data:
-            valid.append({"x": data["step"], "y": data["valid_loss"], "accuracy": data.get("valid_mean_token_accuracy")})
-    return {"id": job.public_id, "label": job.suffix or job.short_id, "status": job.status, "train": train, "validation": valid,
-            "step": job.step, "total_steps": job.total_steps, "progress": job.progress, "eta_seconds": job.eta_seconds}
+            valid.append(
+                {"x": data["step"], "y": data["valid_loss"], "accuracy": data.get("valid_mean_token_accuracy")}
+            )
+    return {
+        "id": job.public_id,
+        "label": job.suffix or job.short_id,
+        "status": job.status,
+        "train": train,
+        "validation": valid,
+        "step": job.step,
+        "total_steps": job.total_steps,
+        "progress": job.progress,
+        "eta_seconds": job.eta_seconds,
+    }
 
 
 @member_required()
@@ -105,8 +133,12 @@ def download_adapter(request, job_id: str):
 def compare(request):
     ids = [i for i in request.GET.getlist("job") if i]
     jobs = [get_for_member(request, FineTuningJob, i) for i in ids]
-    return render(request, "jobs/compare.html", {
-        "jobs": jobs,
-        "series": [metrics_series(j) for j in jobs],
-        "all_jobs": _jobs(request)[:50],
-    })
+    return render(
+        request,
+        "jobs/compare.html",
+        {
+            "jobs": jobs,
+            "series": [metrics_series(j) for j in jobs],
+            "all_jobs": _jobs(request)[:50],
+        },
+    )

@@ -1,4 +1,5 @@
 """Error pages: JSON in OpenAI's shape under /v1/, a friendly page elsewhere; never a traceback."""
+
 from django.shortcuts import render
 
 from tunery.api.errors import json_error

@@ -1,4 +1,5 @@
 """/healthz: is the database reachable, is the Celery broker reachable."""
+
 import time
 
 from django.db import connection

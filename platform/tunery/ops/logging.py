@@ -1,4 +1,5 @@
 """One structured log line per request (JSON through the root handler)."""
+
 import logging
 import time
 import uuid

@@ -1,4 +1,5 @@
 """Decorators for web views: who may see and who may change an organization's things."""
+
 from functools import wraps
 
 from django.contrib import messages

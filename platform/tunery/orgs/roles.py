@@ -1,4 +1,5 @@
 """Roles and what each may do. Scopes are shared with API keys (tunery.apikeys)."""
+
 from django.db import models
 
 

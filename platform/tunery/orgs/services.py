@@ -1,4 +1,5 @@
 """Organization workflows. Each keeps the invariant that an organization has an owner."""
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction

@@ -5,6 +5,7 @@ Every tenant-owned model subclasses `TenantModel`. Web views fetch through
 are always derived from the request's organization. Another tenant's object is a 404, exactly
 like a missing one.
 """
+
 from django.db import models
 from django.http import Http404, HttpRequest
 

@@ -27,7 +27,9 @@ def create(request):
 @login_required
 @require_POST
 def switch(request):
-    membership = get_object_or_404(Membership, user=request.user, organization__public_id=request.POST.get("organization"))
+    membership = get_object_or_404(
+        Membership, user=request.user, organization__public_id=request.POST.get("organization")
+    )
     request.session[SESSION_KEY] = membership.organization.public_id
     return redirect(request.POST.get("next") or "dashboard:home")
 
@@ -68,7 +70,9 @@ def invite(request):
     if not form.is_valid():
         return settings_page(request, invite_form=form)
     try:
-        invitation = services.invite(request.organization, form.cleaned_data["email"], form.cleaned_data["role"], request.user)
+        invitation = services.invite(
+            request.organization, form.cleaned_data["email"], form.cleaned_data["role"], request.user
+        )
     except services.OrganizationError as error:
         form.add_error("email", str(error))
         return settings_page(request, invite_form=form)

@@ -23,9 +23,7 @@ DUPLICATE_SAMPLES = 10
 
 
 class Analysis:
-    def __init__(
-        self, issues: IssueLog, tokenizer: Any | None, max_seq_len: int | None, batch_size: int = 512
-    ) -> None:
+    def __init__(self, issues: IssueLog, tokenizer: Any | None, max_seq_len: int | None, batch_size: int = 512) -> None:
         self.issues = issues
         self.counter = ChatTokenCounter(tokenizer) if tokenizer is not None else None
         self.max_seq_len = max_seq_len
@@ -71,7 +69,9 @@ class Analysis:
         for line, result in zip(lines, counts()):
             if isinstance(result, str):
                 self.rejected += 1
-                self.issues.add("template_error", f"The base model's chat template refuses this example: {result}", line)
+                self.issues.add(
+                    "template_error", f"The base model's chat template refuses this example: {result}", line
+                )
                 continue
             total, trained = result
             self.lengths.append(total)

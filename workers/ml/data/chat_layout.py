@@ -148,7 +148,9 @@ class ChatLayouts:
             rendered = self._render([{"role": r, "content": c} for r, c in zip(roles, markers)])
             pieces = _split_on(rendered, markers)
             spaced = [f" \n {marker}\t\n" for marker in markers]
-            if pieces is None or self._render([{"role": r, "content": c} for r, c in zip(roles, spaced)]) != _join(pieces, spaced):
+            if pieces is None or self._render([{"role": r, "content": c} for r, c in zip(roles, spaced)]) != _join(
+                pieces, spaced
+            ):
                 return None
         except Exception:  # the template refuses this sequence; the full render reports why
             return None

@@ -59,7 +59,8 @@ def _twin(config_json: str) -> Any | None:
 def _ranks_and_specials(config: dict[str, Any]) -> tuple[dict[bytes, int] | None, dict[str, int]]:
     model, pre = config.get("model") or {}, config.get("pre_tokenizer") or {}
     plain_bpe = model.get("type") == "BPE" and not any(
-        model.get(key) for key in ("dropout", "continuing_subword_prefix", "end_of_word_suffix", "byte_fallback", "ignore_merges")
+        model.get(key)
+        for key in ("dropout", "continuing_subword_prefix", "end_of_word_suffix", "byte_fallback", "ignore_merges")
     )
     plain_split = pre == {**pre, "type": "ByteLevel", "use_regex": True, "add_prefix_space": False}
     added = config.get("added_tokens") or []
@@ -104,7 +105,9 @@ def count_each(encoding: Any, texts: list[str]) -> list[int | None]:
     separator_id = encoding.encode_single_token(separator)
     joinable = [separator not in text for text in texts]
     try:
-        tokens = encoding.encode_to_numpy(separator.join(t for t, ok in zip(texts, joinable) if ok), allowed_special="all")
+        tokens = encoding.encode_to_numpy(
+            separator.join(t for t, ok in zip(texts, joinable) if ok), allowed_special="all"
+        )
     except BaseException as exc:
         if not _is_panic(exc):
             raise

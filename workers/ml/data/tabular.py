@@ -200,7 +200,8 @@ def check_archive(path: str, limits: Limits) -> None:
     if total > limits.max_uncompressed_bytes:
         raise Unreadable(
             "file_too_large",
-            f"The workbook unpacks to {total / 2**20:.0f} MiB; the limit is {limits.max_uncompressed_bytes / 2**20:.0f} MiB.",
+            f"The workbook unpacks to {total / 2**20:.0f} MiB; "
+            f"the limit is {limits.max_uncompressed_bytes / 2**20:.0f} MiB.",
         )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
@@ -262,7 +263,9 @@ def _json_array_rows(path: str, limits: Limits) -> Iterator[Row]:
             try:
                 chunk = text.read(_CHUNK_CHARS)
             except UnicodeDecodeError:
-                raise Unreadable("invalid_utf8", f"Invalid UTF-8 near line {line}; save the file as UTF-8.", line) from None
+                raise Unreadable(
+                    "invalid_utf8", f"Invalid UTF-8 near line {line}; save the file as UTF-8.", line
+                ) from None
             eof = not chunk
             buffer, pos = buffer[pos:] + chunk, 0
 

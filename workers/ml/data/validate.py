@@ -163,7 +163,10 @@ def _warnings(result: dict[str, Any]) -> list[dict[str, str]]:
     duplicates = result["stats"]["duplicates"]
     if duplicates:
         warnings.append(
-            {"code": "duplicates", "message": f"{duplicates} examples repeat an earlier one; deduplicate to avoid overfitting."}
+            {
+                "code": "duplicates",
+                "message": f"{duplicates} examples repeat an earlier one; deduplicate to avoid overfitting.",
+            }
         )
     labels = result["labels"]
     if labels and labels["imbalanced"]:

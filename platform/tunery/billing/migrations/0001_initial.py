@@ -2,149 +2,274 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tunery.public_ids
 from django.db import migrations, models
+
+import tunery.public_ids
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('jobs', '0002_embedded_base_model'),
-        ('orgs', '0001_initial'),
+        ("jobs", "0002_embedded_base_model"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StripeEvent',
+            name="StripeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=100, unique=True)),
-                ('type', models.CharField(max_length=100)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("event_id", models.CharField(max_length=100, unique=True)),
+                ("type", models.CharField(max_length=100)),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='BillingAccount',
+            name="BillingAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_customer_id', models.CharField(blank=True, default='', max_length=100)),
-                ('card_brand', models.CharField(blank=True, default='', max_length=20)),
-                ('card_last4', models.CharField(blank=True, default='', max_length=4)),
-                ('card_exp', models.CharField(blank=True, default='', max_length=7)),
-                ('stripe_payment_method_id', models.CharField(blank=True, default='', max_length=100)),
-                ('monthly_spend_limit', models.DecimalField(blank=True, decimal_places=6, help_text='Empty: no limit.', max_digits=18, null=True)),
-                ('auto_recharge', models.BooleanField(default=False)),
-                ('auto_recharge_threshold', models.DecimalField(decimal_places=6, default=10, max_digits=18)),
-                ('auto_recharge_amount', models.DecimalField(decimal_places=6, default=50, max_digits=18)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='billing_account', to='orgs.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stripe_customer_id", models.CharField(blank=True, default="", max_length=100)),
+                ("card_brand", models.CharField(blank=True, default="", max_length=20)),
+                ("card_last4", models.CharField(blank=True, default="", max_length=4)),
+                ("card_exp", models.CharField(blank=True, default="", max_length=7)),
+                ("stripe_payment_method_id", models.CharField(blank=True, default="", max_length=100)),
+                (
+                    "monthly_spend_limit",
+                    models.DecimalField(
+                        blank=True, decimal_places=6, help_text="Empty: no limit.", max_digits=18, null=True
+                    ),
+                ),
+                ("auto_recharge", models.BooleanField(default=False)),
+                ("auto_recharge_threshold", models.DecimalField(decimal_places=6, default=10, max_digits=18)),
+                ("auto_recharge_amount", models.DecimalField(decimal_places=6, default=50, max_digits=18)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="billing_account",
+                        to="orgs.organization",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix='pay', unique=True)),
-                ('stripe_payment_intent_id', models.CharField(max_length=100, unique=True)),
-                ('amount', models.DecimalField(decimal_places=6, max_digits=18)),
-                ('currency', models.CharField(default='usd', max_length=3)),
-                ('status', models.CharField(choices=[('processing', 'Processing'), ('requires_action', 'Requires Action'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='processing', max_length=20)),
-                ('automatic', models.BooleanField(default=False, help_text='Started by auto-recharge.')),
-                ('failure_message', models.CharField(blank=True, default='', max_length=300)),
-                ('card', models.CharField(blank=True, default='', max_length=40)),
-                ('receipt_url', models.URLField(blank=True, default='', max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix="pay", unique=True),
+                ),
+                ("stripe_payment_intent_id", models.CharField(max_length=100, unique=True)),
+                ("amount", models.DecimalField(decimal_places=6, max_digits=18)),
+                ("currency", models.CharField(default="usd", max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("processing", "Processing"),
+                            ("requires_action", "Requires Action"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="processing",
+                        max_length=20,
+                    ),
+                ),
+                ("automatic", models.BooleanField(default=False, help_text="Started by auto-recharge.")),
+                ("failure_message", models.CharField(blank=True, default="", max_length=300)),
+                ("card", models.CharField(blank=True, default="", max_length=40)),
+                ("receipt_url", models.URLField(blank=True, default="", max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='UsagePeriod',
+            name="UsagePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=300)),
-                ('day', models.DateField()),
-                ('base_model', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jobs.basemodel')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model", models.CharField(max_length=300)),
+                ("day", models.DateField()),
+                (
+                    "base_model",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="jobs.basemodel"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'model'],
+                "ordering": ["-day", "model"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix='txn', unique=True)),
-                ('kind', models.CharField(choices=[('trial', 'Trial credit'), ('top_up', 'Top-up'), ('refund', 'Refund'), ('adjustment', 'Adjustment'), ('hold', 'Hold for a job'), ('release', 'Hold released'), ('job_charge', 'Fine-tuning'), ('usage_charge', 'Inference')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=6, max_digits=18)),
-                ('description', models.CharField(max_length=300)),
-                ('tokens', models.BigIntegerField(blank=True, null=True)),
-                ('created_by', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='jobs.finetuningjob')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='billing.payment')),
-                ('usage_period', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='billing.usageperiod')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix="txn", unique=True),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("trial", "Trial credit"),
+                            ("top_up", "Top-up"),
+                            ("refund", "Refund"),
+                            ("adjustment", "Adjustment"),
+                            ("hold", "Hold for a job"),
+                            ("release", "Hold released"),
+                            ("job_charge", "Fine-tuning"),
+                            ("usage_charge", "Inference"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=6, max_digits=18)),
+                ("description", models.CharField(max_length=300)),
+                ("tokens", models.BigIntegerField(blank=True, null=True)),
+                ("created_by", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="jobs.finetuningjob",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="billing.payment",
+                    ),
+                ),
+                (
+                    "usage_period",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="billing.usageperiod",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'ledger entries',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name_plural": "ledger entries",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Price',
+            name="Price",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('training_per_million', models.DecimalField(decimal_places=6, help_text='USD per 1M trained tokens.', max_digits=18)),
-                ('input_per_million', models.DecimalField(decimal_places=6, help_text='USD per 1M prompt tokens.', max_digits=18)),
-                ('output_per_million', models.DecimalField(decimal_places=6, help_text='USD per 1M completion tokens.', max_digits=18)),
-                ('effective_from', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('base_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prices', to='jobs.basemodel')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "training_per_million",
+                    models.DecimalField(decimal_places=6, help_text="USD per 1M trained tokens.", max_digits=18),
+                ),
+                (
+                    "input_per_million",
+                    models.DecimalField(decimal_places=6, help_text="USD per 1M prompt tokens.", max_digits=18),
+                ),
+                (
+                    "output_per_million",
+                    models.DecimalField(decimal_places=6, help_text="USD per 1M completion tokens.", max_digits=18),
+                ),
+                ("effective_from", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "base_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="prices", to="jobs.basemodel"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['base_model__name', '-effective_from'],
-                'indexes': [models.Index(fields=['base_model', '-effective_from'], name='billing_pri_base_mo_a2cc02_idx')],
+                "ordering": ["base_model__name", "-effective_from"],
+                "indexes": [
+                    models.Index(fields=["base_model", "-effective_from"], name="billing_pri_base_mo_a2cc02_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SpendNotice',
+            name="SpendNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('percent', models.PositiveSmallIntegerField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField()),
+                ("percent", models.PositiveSmallIntegerField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'constraints': [models.UniqueConstraint(fields=('organization', 'month', 'percent'), name='one_notice_per_threshold')],
+                "ordering": ["-created_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "month", "percent"), name="one_notice_per_threshold"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='usageperiod',
-            constraint=models.UniqueConstraint(fields=('organization', 'model', 'day'), name='one_usage_period_per_model_day'),
+            model_name="usageperiod",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "model", "day"), name="one_usage_period_per_model_day"
+            ),
         ),
         migrations.AddIndex(
-            model_name='ledgerentry',
-            index=models.Index(fields=['organization', 'created_at'], name='billing_led_organiz_f817e3_idx'),
+            model_name="ledgerentry",
+            index=models.Index(fields=["organization", "created_at"], name="billing_led_organiz_f817e3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('job__isnull', False)), fields=('job', 'kind'), name='one_entry_per_job_and_kind'),
+            model_name="ledgerentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("job__isnull", False)), fields=("job", "kind"), name="one_entry_per_job_and_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('payment__isnull', False)), fields=('payment',), name='one_credit_per_payment'),
+            model_name="ledgerentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("payment__isnull", False)), fields=("payment",), name="one_credit_per_payment"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ledgerentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'trial')), fields=('organization',), name='one_trial_credit'),
+            model_name="ledgerentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "trial")), fields=("organization",), name="one_trial_credit"
+            ),
         ),
     ]

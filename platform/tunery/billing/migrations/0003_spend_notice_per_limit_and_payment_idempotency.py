@@ -4,34 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_embedded_price_and_append_only_ledger'),
-        ('orgs', '0001_initial'),
+        ("billing", "0002_embedded_price_and_append_only_ledger"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='spendnotice',
-            name='one_notice_per_threshold',
+            model_name="spendnotice",
+            name="one_notice_per_threshold",
         ),
         migrations.AddField(
-            model_name='payment',
-            name='idempotency_key',
-            field=models.CharField(blank=True, default='', max_length=300),
+            model_name="payment",
+            name="idempotency_key",
+            field=models.CharField(blank=True, default="", max_length=300),
         ),
         migrations.AddField(
-            model_name='spendnotice',
-            name='limit',
+            model_name="spendnotice",
+            name="limit",
             field=models.DecimalField(decimal_places=6, default=0, max_digits=18),
             preserve_default=False,
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['organization', 'idempotency_key'], name='billing_pay_organiz_038fee_idx'),
+            model_name="payment",
+            index=models.Index(fields=["organization", "idempotency_key"], name="billing_pay_organiz_038fee_idx"),
         ),
         migrations.AddConstraint(
-            model_name='spendnotice',
-            constraint=models.UniqueConstraint(fields=('organization', 'month', 'percent', 'limit'), name='one_notice_per_threshold_and_limit'),
+            model_name="spendnotice",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "month", "percent", "limit"), name="one_notice_per_threshold_and_limit"
+            ),
         ),
     ]

@@ -5,27 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('apikeys', '0001_initial'),
-        ('inference', '0001_initial'),
-        ('jobs', '0003_finetuningjob_estimated_cost_finetuningjob_price'),
-        ('orgs', '0001_initial'),
+        ("apikeys", "0001_initial"),
+        ("inference", "0001_initial"),
+        ("jobs", "0003_finetuningjob_estimated_cost_finetuningjob_price"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inferencerequest',
-            name='base_model',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='jobs.basemodel'),
+            model_name="inferencerequest",
+            name="base_model",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="jobs.basemodel",
+            ),
         ),
         migrations.AddField(
-            model_name='inferencerequest',
-            name='charged_at',
+            model_name="inferencerequest",
+            name="charged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='inferencerequest',
-            index=models.Index(condition=models.Q(('charged_at__isnull', True)), fields=['created_at'], name='inference_not_charged'),
+            model_name="inferencerequest",
+            index=models.Index(
+                condition=models.Q(("charged_at__isnull", True)), fields=["created_at"], name="inference_not_charged"
+            ),
         ),
     ]

@@ -2,125 +2,232 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import tunery.public_ids
 from django.db import migrations, models
+
+import tunery.public_ids
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('files', '0001_initial'),
-        ('orgs', '0001_initial'),
+        ("files", "0001_initial"),
+        ("orgs", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BaseModel',
+            name="BaseModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The `model` of a job, e.g. SmolLM2-135M-Instruct.', max_length=100, unique=True)),
-                ('source', models.CharField(choices=[('embedded', 'Embedded (ships with Tunery, offline)'), ('local', 'Local folder'), ('hub', 'Hugging Face id (must already be in the local cache)')], max_length=10)),
-                ('path', models.CharField(blank=True, default='', help_text='Folder or hub id; empty for embedded.', max_length=500)),
-                ('gguf_file', models.CharField(blank=True, default='', max_length=200)),
-                ('max_seq_len', models.PositiveIntegerField()),
-                ('lora_target_modules', models.JSONField(default=list)),
-                ('chat_template', models.TextField(blank=True, default='', help_text="Empty: the tokenizer's own.")),
-                ('price_class', models.CharField(default='small', max_length=20)),
-                ('gpu_queue', models.CharField(default='gpu', help_text='Celery queue of the workers that train it.', max_length=40)),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The `model` of a job, e.g. SmolLM2-135M-Instruct.", max_length=100, unique=True
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("embedded", "Embedded (ships with Tunery, offline)"),
+                            ("local", "Local folder"),
+                            ("hub", "Hugging Face id (must already be in the local cache)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        blank=True, default="", help_text="Folder or hub id; empty for embedded.", max_length=500
+                    ),
+                ),
+                ("gguf_file", models.CharField(blank=True, default="", max_length=200)),
+                ("max_seq_len", models.PositiveIntegerField()),
+                ("lora_target_modules", models.JSONField(default=list)),
+                ("chat_template", models.TextField(blank=True, default="", help_text="Empty: the tokenizer's own.")),
+                ("price_class", models.CharField(default="small", max_length=20)),
+                (
+                    "gpu_queue",
+                    models.CharField(
+                        default="gpu", help_text="Celery queue of the workers that train it.", max_length=40
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FineTuningJob',
+            name="FineTuningJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix='ftjob', unique=True)),
-                ('model', models.CharField(help_text='As requested: a base model or a fine-tuned model to continue.', max_length=300)),
-                ('suffix', models.CharField(blank=True, default='', max_length=64)),
-                ('seed', models.IntegerField()),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('hyperparameters', models.JSONField(blank=True, default=dict, help_text="As requested (numbers or 'auto').")),
-                ('resolved_hyperparameters', models.JSONField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('validating_files', 'Validating Files'), ('queued', 'Queued'), ('running', 'Running'), ('paused', 'Paused'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='validating_files', max_length=20)),
-                ('error', models.JSONField(blank=True, null=True)),
-                ('stop_request', models.CharField(blank=True, default='', max_length=10)),
-                ('fine_tuned_model', models.CharField(blank=True, max_length=300, null=True, unique=True)),
-                ('model_deleted', models.BooleanField(default=False)),
-                ('trained_tokens', models.BigIntegerField(blank=True, null=True)),
-                ('step', models.PositiveIntegerField(default=0)),
-                ('total_steps', models.PositiveIntegerField(default=0)),
-                ('eta_seconds', models.FloatField(blank=True, null=True)),
-                ('adapter_path', models.CharField(blank=True, default='', max_length=500)),
-                ('evaluation', models.JSONField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('worker', models.CharField(blank=True, default='', max_length=200)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('base_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='jobs', to='jobs.basemodel')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orgs.organization')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='children', to='jobs.finetuningjob')),
-                ('result_file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='files.file')),
-                ('training_file', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.file')),
-                ('validation_file', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.file')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix="ftjob", unique=True),
+                ),
+                (
+                    "model",
+                    models.CharField(
+                        help_text="As requested: a base model or a fine-tuned model to continue.", max_length=300
+                    ),
+                ),
+                ("suffix", models.CharField(blank=True, default="", max_length=64)),
+                ("seed", models.IntegerField()),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "hyperparameters",
+                    models.JSONField(blank=True, default=dict, help_text="As requested (numbers or 'auto')."),
+                ),
+                ("resolved_hyperparameters", models.JSONField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("validating_files", "Validating Files"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="validating_files",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.JSONField(blank=True, null=True)),
+                ("stop_request", models.CharField(blank=True, default="", max_length=10)),
+                ("fine_tuned_model", models.CharField(blank=True, max_length=300, null=True, unique=True)),
+                ("model_deleted", models.BooleanField(default=False)),
+                ("trained_tokens", models.BigIntegerField(blank=True, null=True)),
+                ("step", models.PositiveIntegerField(default=0)),
+                ("total_steps", models.PositiveIntegerField(default=0)),
+                ("eta_seconds", models.FloatField(blank=True, null=True)),
+                ("adapter_path", models.CharField(blank=True, default="", max_length=500)),
+                ("evaluation", models.JSONField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("worker", models.CharField(blank=True, default="", max_length=200)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "base_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="jobs", to="jobs.basemodel"
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orgs.organization"
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="children",
+                        to="jobs.finetuningjob",
+                    ),
+                ),
+                (
+                    "result_file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="files.file",
+                    ),
+                ),
+                (
+                    "training_file",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="+", to="files.file"),
+                ),
+                (
+                    "validation_file",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.file",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix='ftckpt', unique=True)),
-                ('step', models.PositiveIntegerField()),
-                ('epoch', models.FloatField()),
-                ('metrics', models.JSONField(default=dict)),
-                ('path', models.CharField(max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='checkpoints', to='jobs.finetuningjob')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix="ftckpt", unique=True),
+                ),
+                ("step", models.PositiveIntegerField()),
+                ("epoch", models.FloatField()),
+                ("metrics", models.JSONField(default=dict)),
+                ("path", models.CharField(max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="checkpoints", to="jobs.finetuningjob"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-step'],
+                "ordering": ["-step"],
             },
         ),
         migrations.CreateModel(
-            name='JobEvent',
+            name="JobEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix='ftevent', unique=True)),
-                ('level', models.CharField(default='info', max_length=5)),
-                ('type', models.CharField(default='message', max_length=10)),
-                ('message', models.TextField()),
-                ('data', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='jobs.finetuningjob')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    tunery.public_ids.PublicIdField(editable=False, max_length=64, prefix="ftevent", unique=True),
+                ),
+                ("level", models.CharField(default="info", max_length=5)),
+                ("type", models.CharField(default="message", max_length=10)),
+                ("message", models.TextField()),
+                ("data", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="jobs.finetuningjob"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='finetuningjob',
-            index=models.Index(fields=['organization', '-created_at'], name='jobs_finetu_organiz_97a185_idx'),
+            model_name="finetuningjob",
+            index=models.Index(fields=["organization", "-created_at"], name="jobs_finetu_organiz_97a185_idx"),
         ),
         migrations.AddIndex(
-            model_name='finetuningjob',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='jobs_finetu_status_4ce8b9_idx'),
+            model_name="finetuningjob",
+            index=models.Index(fields=["status", "heartbeat_at"], name="jobs_finetu_status_4ce8b9_idx"),
         ),
         migrations.AddConstraint(
-            model_name='checkpoint',
-            constraint=models.UniqueConstraint(fields=('job', 'step'), name='one_checkpoint_per_step'),
+            model_name="checkpoint",
+            constraint=models.UniqueConstraint(fields=("job", "step"), name="one_checkpoint_per_step"),
         ),
         migrations.AddIndex(
-            model_name='jobevent',
-            index=models.Index(fields=['job', 'type', 'created_at'], name='jobs_jobeve_job_id_6b8b24_idx'),
+            model_name="jobevent",
+            index=models.Index(fields=["job", "type", "created_at"], name="jobs_jobeve_job_id_6b8b24_idx"),
         ),
     ]

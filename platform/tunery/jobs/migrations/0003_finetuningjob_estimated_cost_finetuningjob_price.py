@@ -5,21 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
-        ('jobs', '0002_embedded_base_model'),
+        ("billing", "0001_initial"),
+        ("jobs", "0002_embedded_base_model"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='finetuningjob',
-            name='estimated_cost',
+            model_name="finetuningjob",
+            name="estimated_cost",
             field=models.DecimalField(blank=True, decimal_places=6, max_digits=18, null=True),
         ),
         migrations.AddField(
-            model_name='finetuningjob',
-            name='price',
-            field=models.ForeignKey(blank=True, help_text='The price quoted when the job was created; it is charged at this price.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.price'),
+            model_name="finetuningjob",
+            name="price",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The price quoted when the job was created; it is charged at this price.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="billing.price",
+            ),
         ),
     ]

@@ -3,6 +3,7 @@
 For scripts, the demo and acceptance tests:
     ./manage.py create_organization --name Acme --owner-email ada@acme.test
 """
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -21,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--owner-email", required=True)
         parser.add_argument("--owner-password", help="Lets the owner log in on the web; omit for API-only use.")
         parser.add_argument("--key-name", default="default")
-        parser.add_argument("--scopes", default=",".join(Scope.values), help="Comma-separated: " + ", ".join(Scope.values))
+        parser.add_argument(
+            "--scopes", default=",".join(Scope.values), help="Comma-separated: " + ", ".join(Scope.values)
+        )
 
     @transaction.atomic
     def handle(self, *args, name, owner_email, owner_password, key_name, scopes, **options):

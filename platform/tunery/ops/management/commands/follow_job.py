@@ -3,6 +3,7 @@ training loss and ETA, then base vs fine-tuned scores.
 
     ./manage.py follow_job ftjob-…
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tunery.jobs.models import FineTuningJob

@@ -4,11 +4,12 @@ job's progress until it ends and print base vs fine-tuned scores (bin/demo).
 
 Idempotent: running it again reuses what is there and issues a fresh key.
 """
+
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
 from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from tunery.apikeys.models import ApiKey
@@ -33,7 +34,9 @@ class Command(BaseCommand):
     help = "Create (or reuse) the demo user and organization and print how to use them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--follow", action="store_true", help="follow the fine-tune until it ends (workers must be running)")
+        parser.add_argument(
+            "--follow", action="store_true", help="follow the fine-tune until it ends (workers must be running)"
+        )
 
     def handle(self, *args, follow: bool, **options):
         with transaction.atomic():
@@ -57,7 +60,9 @@ class Command(BaseCommand):
         users = get_user_model().objects
         user = users.filter(email=DEMO_EMAIL).first()
         if user is None:
-            user = users.create_user(username=DEMO_EMAIL, email=DEMO_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True)
+            user = users.create_user(
+                username=DEMO_EMAIL, email=DEMO_EMAIL, password=DEMO_PASSWORD, is_staff=True, is_superuser=True
+            )
             EmailAddress.objects.create(user=user, email=DEMO_EMAIL, verified=True, primary=True)
         organization = Organization.objects.filter(slug="demo").first() or create_organization(user, DEMO_ORGANIZATION)
         return user, organization
@@ -70,4 +75,6 @@ class Command(BaseCommand):
             inspect(file.pk, organization.pk)  # here, not on the queue: the job needs it processed
             file.refresh_from_db()
         base = ensure_embedded_default(BaseModel)
-        return create_job(organization, {"model": base.name, "training_file": file.public_id, "suffix": "tickets", "seed": 1})
+        return create_job(
+            organization, {"model": base.name, "training_file": file.public_id, "suffix": "tickets", "seed": 1}
+        )
