@@ -2,6 +2,7 @@
 format), import-linter (the import contracts in pyproject.toml), and what no linter sees — that
 the web side loads no deep-learning library when Django starts."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,22 @@ for module in pkgutil.walk_packages(tunery.__path__, "tunery."):
 print(sorted(name for name in ("torch", "transformers", "peft") if name in sys.modules))
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_ml_pipeline_and_the_engine_import_without_django():
+    # A fresh interpreter with no Django settings, as on a GPU host that runs only the engine.
+    code = """
+import importlib, pkgutil, sys
+import workers
+for module in pkgutil.walk_packages(workers.__path__, "workers."):
+    if module.name != "workers.engine.__main__":
+        importlib.import_module(module.name)
+print(sorted(name for name in ("django", "tunery", "celery") if name in sys.modules))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run([sys.executable, "-c", code], cwd="/", env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
