@@ -199,7 +199,7 @@ def training_file_a(api_a):
     return upload_and_inspect(api_a, "train.jsonl", chat_jsonl(30))
 
 
-def run_job_here(api, training_file, **hyperparameters):
+def run_job_here(api, training_file, validation_file=None, **hyperparameters):
     """Create a job and run its cpu and gpu tasks in this thread (tiny model: seconds)."""
     from tunery.jobs import runner
     from tunery.jobs.models import FineTuningJob
@@ -209,6 +209,7 @@ def run_job_here(api, training_file, **hyperparameters):
         {
             "model": "tiny-llama",
             "training_file": training_file.public_id,
+            "validation_file": validation_file.public_id if validation_file else None,
             "suffix": "demo",
             "hyperparameters": {"n_epochs": 1, **hyperparameters},
         },

@@ -1,5 +1,6 @@
 """`manage.py follow_job` (and `seed_demo --follow`, which bin/demo runs): a terminal progress
 bar for a fine-tune, then base against fine-tuned scores."""
+
 import io
 
 import pytest
@@ -9,7 +10,9 @@ from tunery.jobs.models import FineTuningJob, JobStatus
 from tunery.ops.follow import follow, status_line
 
 CLASSIFICATION = {
-    "n_examples": 8, "classification": True,
+    "n_examples": 8,
+    "classification": True,
+    "validation_source": "training_file",
     "base": {"loss": 5.25, "exact_match_accuracy": 0.0},
     "fine_tuned": {"loss": 0.125, "exact_match_accuracy": 0.875},
 }
@@ -41,6 +44,7 @@ def test_it_follows_a_job_to_the_end_and_prints_base_vs_fine_tuned(succeeded_job
     assert f"for {succeeded_job.trained_tokens:,} trained tokens; balance $" in text
     assert "Exact match on 8 held-out examples: base 0.0% → fine-tuned 87.5%" in text
     assert "Validation loss: base 5.250 → fine-tuned 0.125" in text
+    assert "In-distribution: expect lower on new data." in text  # held out of the training file
     assert "/playground?model=ft%3Atiny-llama" in text
 
 
@@ -51,7 +55,9 @@ def test_on_a_terminal_it_redraws_one_line(succeeded_job):
 
 
 def test_a_failed_job_says_why_and_fails_the_command(succeeded_job):
-    FineTuningJob.objects.filter(pk=succeeded_job.pk).update(status=JobStatus.FAILED, error={"code": "x", "message": "Out of memory with batch size 8: try 4."})
+    FineTuningJob.objects.filter(pk=succeeded_job.pk).update(
+        status=JobStatus.FAILED, error={"code": "x", "message": "Out of memory with batch size 8: try 4."}
+    )
     out = io.StringIO()
     with pytest.raises(CommandError, match="did not succeed"):
         call_command("follow_job", succeeded_job.public_id, "--every", "0", stdout=out)

@@ -1,10 +1,12 @@
 """Compare the base model with a fine-tuned adapter on a validation set.
 
 Both are scored from one copy of the base model in memory (the adapter is switched off for the
-base scores): loss, perplexity and token accuracy on the answer tokens the training targeted;
-when the reference answers form a small label set, greedy answers are also scored for
-exact-match accuracy, macro F1 and a confusion matrix. A few side-by-side samples show what
-changed in words. Everything in the report is JSON-serialisable via ``to_dict()``.
+base scores): loss, perplexity and token accuracy on the answer tokens the training targeted,
+then one greedy answer per example and model, scored by every metric that fits the answers:
+exact match always; macro F1 and a confusion matrix when the references form a small label set;
+JSON validity, whole-object match and per-field accuracy when they are JSON objects; word-level
+F1 and ROUGE-L when they are free text. A few side-by-side samples show what changed in words.
+Everything in the report is JSON-serialisable via ``to_dict()``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from workers.ml.batching import collate, length_grouped_batches
 from workers.ml.chat_format import EncodedExample, encode_dataset, example_format
@@ -22,7 +24,17 @@ from workers.ml.errors import TrainingError
 from workers.ml.generation import ChatModel, GenerationSettings
 from workers.ml.jsonl import read_jsonl
 from workers.ml.losses import token_stats
-from workers.ml.metrics import classification_labels, confusion_matrix, exact_match_accuracy, macro_f1
+from workers.ml.metrics import (
+    classification_labels,
+    confusion_matrix,
+    exact_match_accuracy,
+    json_references,
+    json_scores,
+    macro_f1,
+    mean_score,
+    rouge_l,
+    token_f1,
+)
 
 ADAPTER = "fine_tuned"
 
@@ -33,7 +45,10 @@ class EvaluationConfig:
     validation_file: Path
     max_examples: int = 200  # the first N examples, to bound evaluation time
     n_samples: int = 5
-    max_new_tokens: int = 64
+    max_new_tokens: int = 256  # at most; answers get a little more than the longest reference
+    # Generated tokens per model at most (answers x budget per answer): answers are scored on
+    # the first examples that fit, so long answers on a slow CPU cannot stretch a job by hours.
+    max_answer_tokens: int = 4096
     batch_size: int = 8
     device: str | None = None
 
@@ -43,9 +58,17 @@ class ModelScores:
     loss: float
     perplexity: float
     token_accuracy: float
-    exact_match_accuracy: float | None = None  # classification-like data only
+    exact_match_accuracy: float | None = None  # every kind of answer
+    # classification-like answers (a small label set)
     macro_f1: float | None = None
     confusion_matrix: dict[str, Any] | None = None  # {"labels", "predicted_labels", "matrix"}
+    # JSON-object answers
+    json_valid_rate: float | None = None
+    json_object_match: float | None = None
+    json_field_accuracy: dict[str, float] | None = None
+    # free-text answers
+    token_f1: float | None = None
+    rouge_l: float | None = None
 
 
 @dataclass
@@ -59,7 +82,9 @@ class Sample:
 @dataclass
 class EvaluationReport:
     n_examples: int
-    classification: bool
+    n_answered: int  # the first examples whose greedy answers are scored
+    answer_kind: Literal["labels", "json", "text"]
+    classification: bool  # labels found (JSON answers can be labels too)
     labels: list[str] | None
     base: ModelScores
     fine_tuned: ModelScores
@@ -145,11 +170,33 @@ def _answers(
     return [answers[i] for i in range(len(items))]
 
 
-def _add_class_scores(scores: ModelScores, references: list[str], answers: list[str], labels: list[str]) -> None:
-    rows, columns, matrix = confusion_matrix(references, answers, labels)
+def _answer_budget(chat: ChatModel, references: list[str], cap: int) -> int:
+    """New tokens to generate: a little past the longest reference (enough to see an answer
+    run on), as generating further only costs time and cannot turn a wrong answer right."""
+    longest = max(len(ids) for ids in chat.tokenizer(references, add_special_tokens=False).input_ids)
+    return min(cap, longest + 4 + longest // 8)
+
+
+def _answer_scores(
+    scores: ModelScores,
+    references: list[str],
+    answers: list[str],
+    labels: list[str] | None,
+    objects: list[dict[str, Any]] | None,
+) -> None:
     scores.exact_match_accuracy = exact_match_accuracy(references, answers)
-    scores.macro_f1 = macro_f1(references, answers, labels)
-    scores.confusion_matrix = {"labels": rows, "predicted_labels": columns, "matrix": matrix}
+    if labels:
+        rows, columns, matrix = confusion_matrix(references, answers, labels)
+        scores.macro_f1 = macro_f1(references, answers, labels)
+        scores.confusion_matrix = {"labels": rows, "predicted_labels": columns, "matrix": matrix}
+    if objects:
+        found = json_scores(objects, answers)
+        scores.json_valid_rate = found.valid_rate
+        scores.json_object_match = found.object_match
+        scores.json_field_accuracy = found.field_accuracy
+    elif not labels:
+        scores.token_f1 = mean_score(token_f1, references, answers)
+        scores.rouge_l = mean_score(rouge_l, references, answers)
 
 
 def evaluate(
@@ -172,18 +219,16 @@ def evaluate(
 
     references = [item.reference for item in items]
     labels = classification_labels(references)
-    # Classification needs every answer; otherwise only the samples are generated.
-    generate_for = items if labels else items[: config.n_samples]
-    # A label is a few tokens: generating far past the longest one only costs time.
-    max_new_tokens = config.max_new_tokens
-    if labels:
-        longest = max(len(chat.tokenizer(label, add_special_tokens=False).input_ids) for label in labels)
-        max_new_tokens = min(max_new_tokens, longest + 4)
-    base_answers = _answers(chat, None, generate_for, config, tick, max_new_tokens)
-    tuned_answers = _answers(chat, ADAPTER, generate_for, config, tick, max_new_tokens)
-    if labels:
-        _add_class_scores(base, references, base_answers, labels)
-        _add_class_scores(tuned, references, tuned_answers, labels)
+    objects = json_references(references)
+    # One greedy pass per model serves every answer metric and the samples.
+    max_new_tokens = _answer_budget(chat, references, config.max_new_tokens)
+    n_answered = min(len(items), max(config.n_samples, config.max_answer_tokens // max_new_tokens))
+    answered, references = items[:n_answered], references[:n_answered]
+    answered_objects = objects[:n_answered] if objects else None
+    base_answers = _answers(chat, None, answered, config, tick, max_new_tokens)
+    tuned_answers = _answers(chat, ADAPTER, answered, config, tick, max_new_tokens)
+    _answer_scores(base, references, base_answers, labels, answered_objects)
+    _answer_scores(tuned, references, tuned_answers, labels, answered_objects)
     n = config.n_samples
     samples = [
         Sample(item.prompt, item.reference, b, t)
@@ -191,6 +236,8 @@ def evaluate(
     ]
     return EvaluationReport(
         n_examples=len(items),
+        n_answered=n_answered,
+        answer_kind="json" if objects else "labels" if labels else "text",
         classification=labels is not None,
         labels=labels,
         base=base,

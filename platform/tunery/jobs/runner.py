@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tunery.files.models import File, Purpose, SourceFormat, Status as FileStatus
 from tunery.files.storage import local_path, store
-from tunery.jobs.holdout import HELD_OUT_FRACTION, HOLD_OUT_FROM
+from tunery.jobs.holdout import HELD_OUT_FRACTION, HOLD_OUT_FROM, IN_DISTRIBUTION_CAVEAT
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobStatus
 from tunery.jobs.signals import model_ready
 from tunery.jobs.services import add_event, enqueue_training, touch_heartbeat, transition
@@ -222,7 +222,12 @@ def _evaluate(job: FineTuningJob, adapter_dir: Path, validation_file: Path | Non
     add_event(job, "Evaluating the base and the fine-tuned model on the validation examples.")
     callbacks = JobCallbacks(job)
     report = evaluate(EvaluationConfig(adapter_dir=adapter_dir, validation_file=validation_file), heartbeat=callbacks.heartbeat)
-    return report.to_dict()
+    # Without a validation file, _train_config evaluates on rows held out of the training file:
+    # in-distribution, so the job says its scores overstate what new data will get.
+    source = "validation_file" if job.validation_file_id else "training_file"
+    if source == "training_file":
+        add_event(job, IN_DISTRIBUTION_CAVEAT, level="warn")
+    return {**report.to_dict(), "validation_source": source}
 
 
 RESULT_COLUMNS = ["step", "epoch", "train_loss", "train_mean_token_accuracy", "valid_loss", "valid_mean_token_accuracy", "learning_rate", "tokens_per_second"]

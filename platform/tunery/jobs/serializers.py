@@ -1,6 +1,8 @@
 """OpenAI's fine-tuning objects, plus Tunery's progress and evaluation fields."""
+
 from rest_framework import serializers
 
+from tunery.jobs.holdout import evaluation_caveat
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobEvent
 
 OPENAI_HYPERPARAMETERS = ("n_epochs", "batch_size", "learning_rate_multiplier")
@@ -40,8 +42,14 @@ def job_data(job: FineTuningJob) -> dict:
         # Tunery's additions
         "base_model": job.base_model.name,
         "lora_hyperparameters": tunery_hyperparameters,
-        "progress": {"step": job.step, "total_steps": job.total_steps, "fraction": round(job.progress, 4), "eta_seconds": job.eta_seconds},
-        "evaluation": job.evaluation,
+        "progress": {
+            "step": job.step,
+            "total_steps": job.total_steps,
+            "fraction": round(job.progress, 4),
+            "eta_seconds": job.eta_seconds,
+        },
+        # validation_source: "validation_file" or "training_file" (held out of it: in-distribution)
+        "evaluation": {**job.evaluation, "caveat": evaluation_caveat(job.evaluation)} if job.evaluation else None,
         "estimated_cost": str(job.estimated_cost) if job.estimated_cost is not None else None,
     }
 

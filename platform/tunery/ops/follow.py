@@ -2,8 +2,9 @@
 while it trains, then base against fine-tuned scores from its evaluation. Used by bin/demo
 (`seed_demo --follow`) and `manage.py follow_job`; it only reads the job's row and events, so
 it works from any machine that reaches the database."""
+
 import time
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import quote
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from tunery.billing import ledger
 from tunery.billing.money import display
+from tunery.jobs.holdout import evaluation_caveat
 from tunery.jobs.models import FINAL_STATUSES, FineTuningJob, JobStatus
 
 BAR_WIDTH = 30
@@ -74,22 +76,28 @@ def summary(job: FineTuningJob) -> list[str]:
     if job.status != JobStatus.SUCCEEDED:
         reason = (job.error or {}).get("message") or job.status
         return [f"Fine-tune {job.status}: {reason}"]
-    took = f" in {duration((job.finished_at - job.started_at).total_seconds())}" if job.started_at and job.finished_at else ""
+    took = (
+        f" in {duration((job.finished_at - job.started_at).total_seconds())}"
+        if job.started_at and job.finished_at
+        else ""
+    )
     lines = [f"Fine-tune succeeded{took}: {job.fine_tuned_model}"]
     charged = ledger.job_charge(job)
     if charged is not None:
-        lines.append(f"Charged {display(charged)} for {job.trained_tokens:,} trained tokens; balance {display(ledger.balance(job.organization))}")
+        balance = display(ledger.balance(job.organization))
+        lines.append(f"Charged {display(charged)} for {job.trained_tokens:,} trained tokens; balance {balance}")
     evaluation = job.evaluation
     if not evaluation:
         return lines + ["No evaluation (too few examples to hold some out)."]
     base, tuned = evaluation["base"], evaluation["fine_tuned"]
-    if evaluation.get("classification"):
+    if base.get("exact_match_accuracy") is not None:
         lines.append(
-            f"Exact match on {evaluation['n_examples']} held-out examples: "
+            f"Exact match on {evaluation.get('n_answered') or evaluation['n_examples']} held-out examples: "
             f"base {percent(base['exact_match_accuracy'])} → fine-tuned {percent(tuned['exact_match_accuracy'])}"
         )
     lines.append(f"Validation loss: base {base['loss']:.3f} → fine-tuned {tuned['loss']:.3f}")
-    return lines
+    caveat = evaluation_caveat(evaluation)
+    return lines + [caveat] if caveat else lines
 
 
 def follow(
@@ -128,5 +136,7 @@ def follow_and_report(job: FineTuningJob, stdout, *, every: float = 1.0, timeout
     for line in summary(job):
         stdout.write(line)
     if job.status == JobStatus.SUCCEEDED:
-        stdout.write(f"Try it: {settings.SITE_URL}{reverse('inference:playground')}?model={quote(job.fine_tuned_model)}")
+        stdout.write(
+            f"Try it: {settings.SITE_URL}{reverse('inference:playground')}?model={quote(job.fine_tuned_model)}"
+        )
     return job.status == JobStatus.SUCCEEDED

@@ -1,6 +1,8 @@
 from django import template
 from django.utils.html import format_html, format_html_join
 
+from tunery.jobs import holdout
+
 register = template.Library()
 
 
@@ -12,6 +14,18 @@ def percent(value) -> str:
 @register.filter
 def models_of(evaluation: dict) -> list[tuple[str, dict]]:
     return [("base", evaluation["base"]), ("fine-tuned", evaluation["fine_tuned"])]
+
+
+@register.filter
+def evaluation_caveat(evaluation: dict) -> str | None:
+    return holdout.evaluation_caveat(evaluation)
+
+
+@register.filter
+def field_accuracy(evaluation: dict) -> list[tuple[str, float, float]]:
+    """(key, base, fine-tuned) for each top-level key of JSON answers."""
+    base, tuned = evaluation["base"]["json_field_accuracy"], evaluation["fine_tuned"]["json_field_accuracy"]
+    return [(key, base[key], tuned[key]) for key in tuned]
 
 
 @register.filter
@@ -34,11 +48,21 @@ def confusion_matrix(matrix: dict | None):
         "",
         "<tr><th>{}</th>{}</tr>",
         (
-            (label, format_html_join("", '<td style="background: rgba(79,70,229,{})">{}</td>', ((round(n / peak, 2), n) for n in row)))
+            (
+                label,
+                format_html_join(
+                    "", '<td style="background: rgba(79,70,229,{})">{}</td>', ((round(n / peak, 2), n) for n in row)
+                ),
+            )
             for label, row in zip(matrix["labels"], matrix["matrix"])
         ),
     )
-    return format_html('<table class="confusion"><thead><tr><th>reference ↓ / predicted →</th>{}</tr></thead><tbody>{}</tbody></table>', header, rows)
+    return format_html(
+        '<table class="confusion"><thead><tr><th>reference ↓ / predicted →</th>{}</tr></thead>'
+        "<tbody>{}</tbody></table>",
+        header,
+        rows,
+    )
 
 
 @register.filter
