@@ -99,11 +99,17 @@ def save_checkpoint(
 def load_checkpoint(folder: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
     """(trainer_state, resume_state, adapter_weights) of a checkpoint written by save_checkpoint."""
     import torch
-    from safetensors.torch import load_file
 
     trainer_state = json.loads((folder / TRAINER_STATE).read_text())
     resume_state = {
         name.removesuffix(".pt"): torch.load(folder / name, map_location="cpu", weights_only=True)
         for name in RESUME_FILES
     }
-    return trainer_state, resume_state, load_file(folder / "adapter_model.safetensors")
+    return trainer_state, resume_state, adapter_weights(folder)
+
+
+def adapter_weights(folder: Path) -> dict[str, torch.Tensor]:
+    """The LoRA weights of an adapter or checkpoint folder (older checkpoints keep only these)."""
+    from safetensors.torch import load_file
+
+    return load_file(folder / "adapter_model.safetensors")

@@ -20,10 +20,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from workers.ml.answer_probe import AnswerProbe, probe_items
 from workers.ml.base_models import BaseModelSpec, default_device, load_model, load_tokenizer
 from workers.ml.batching import collate, length_grouped_batches, split_micro_batches
 from workers.ml.chat_format import EncodedExample, EncodeReport, TooLong, encode_dataset, example_format
 from workers.ml.checkpoints import (
+    adapter_weights,
+    checkpoint_dir,
     latest_resumable,
     load_checkpoint,
     save_adapter_files,
@@ -97,6 +100,9 @@ class EvalMetrics:
     epoch: float
     validation_loss: float
     validation_token_accuracy: float
+    # Greedy answers to validation prompts, scored (workers/ml/answer_probe.py).
+    answer_metric: str | None = None
+    answer_score: float | None = None
 
 
 @dataclass
@@ -106,6 +112,7 @@ class CheckpointInfo:
     path: Path  # a servable adapter folder
     train_loss: float
     validation_loss: float | None
+    answer_score: float | None = None  # validation answers at this step, when they were scored
 
 
 class TrainingCallbacks:
@@ -143,6 +150,9 @@ class TrainResult:
     validation_loss: float | None
     stopped_early: bool
     resumed_from_step: int | None
+    # The step whose weights the adapter holds: the best validation pass, or the last step.
+    best_step: int | None
+    best_answer_score: float | None
     checkpoints: list[CheckpointInfo]
     elapsed_seconds: float
 
@@ -292,11 +302,16 @@ class _Run:
         self.step = 0
         self.tokens_seen = 0
         self.best_validation: float | None = None
+        self.best_answer_score: float | None = None
+        self.best_step: int | None = None
         self.evals_without_improvement = 0
+        items = probe_items(self.plan.validation, self.tokenizer)
+        self.probe = AnswerProbe(items, self.tokenizer, self.device) if items else None
         self.stopped_early = False
         self.longest_in_flight = 0  # longest example of the batch being processed, for OOM advice
         self.last_train_loss: float | None = None
         self.last_validation: float | None = None
+        self.last_answer_score: float | None = None
         self.checkpoints: list[CheckpointInfo] = []
         self.resumed_from: int | None = None
         self.step_times: list[float] = []
@@ -316,17 +331,20 @@ class _Run:
             "step": self.step,
             "tokens_seen": self.tokens_seen,
             "best_validation": self.best_validation,
+            "best_answer_score": self.best_answer_score,
+            "best_step": self.best_step,
             "evals_without_improvement": self.evals_without_improvement,
             "stopped_early": self.stopped_early,
             "last_train_loss": self.last_train_loss,
             "last_validation": self.last_validation,
+            "last_answer_score": self.last_answer_score,
             "hyperparameters": self.hp.to_dict(),
             "seed": self.config.seed,
         }
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self, step: int | None = None) -> dict[str, Any]:
         return build_manifest(
-            self.config.base_model, self.tokenizer, self.plan.data_format, self.hp.to_dict(), self.step
+            self.config.base_model, self.tokenizer, self.plan.data_format, self.hp.to_dict(), step or self.step
         )
 
     def resume(self) -> None:
@@ -350,10 +368,13 @@ class _Run:
         self.step = state["step"]
         self.tokens_seen = state["tokens_seen"]
         self.best_validation = state["best_validation"]
+        self.best_answer_score = state.get("best_answer_score")
+        self.best_step = state.get("best_step")
         self.evals_without_improvement = state["evals_without_improvement"]
         self.stopped_early = state["stopped_early"]
         self.last_train_loss = state["last_train_loss"]
         self.last_validation = state["last_validation"]
+        self.last_answer_score = state.get("last_answer_score")
         self.resumed_from = self.step
         self.callbacks.on_event("info", f"Resumed from the checkpoint at step {self.step}.")
 
@@ -370,7 +391,9 @@ class _Run:
                 "rng": _rng_state(self.device),
             },
         )
-        info = CheckpointInfo(self.step, self.epoch, path, self.last_train_loss or math.nan, self.last_validation)
+        info = CheckpointInfo(
+            self.step, self.epoch, path, self.last_train_loss or math.nan, self.last_validation, self.last_answer_score
+        )
         self.checkpoints.append(info)
         self.callbacks.on_checkpoint(info)
 
@@ -454,14 +477,31 @@ class _Run:
                 n_tokens += stats.n_tokens
         self.model.train()
         metrics = EvalMetrics(self.step, self.epoch, loss_sum / n_tokens, n_correct / n_tokens)
+        if self.probe is not None:
+            answers = self.probe.score(self.model, self.check_stop)
+            metrics.answer_metric, metrics.answer_score = answers.metric, answers.value
         self.last_validation = metrics.validation_loss
-        if self.best_validation is None or metrics.validation_loss < self.best_validation - MIN_IMPROVEMENT:
+        self.last_answer_score = metrics.answer_score
+        if self.improves(metrics):
             self.best_validation = metrics.validation_loss
+            self.best_answer_score = metrics.answer_score
+            self.best_step = self.step
             self.evals_without_improvement = 0
         else:
             self.evals_without_improvement += 1
         self.callbacks.on_eval(metrics)
         return metrics
+
+    def improves(self, metrics: EvalMetrics) -> bool:
+        """Better answers win; at equal answers (common on small sets), lower validation loss."""
+        if self.best_validation is None:
+            return True
+        lower_loss = metrics.validation_loss < self.best_validation - MIN_IMPROVEMENT
+        if metrics.answer_score is None or self.best_answer_score is None:
+            return lower_loss
+        if metrics.answer_score != self.best_answer_score:
+            return metrics.answer_score > self.best_answer_score
+        return lower_loss
 
     def should_stop_early(self) -> bool:
         patience = self.hp.early_stopping_patience
@@ -489,15 +529,18 @@ class _Run:
                 self.longest_in_flight = max(lengths[i] for i in batch)
                 self.callbacks.on_step(self.train_step(batch))
                 last = self.step == hp.total_steps
+                best = False
                 if self.plan.validation and (self.step % hp.eval_interval == 0 or last):
                     self.validate()
                     self.stopped_early = self.should_stop_early()
-                if self.step % hp.checkpoint_interval == 0 or last or self.stopped_early:
+                    best = self.best_step == self.step
+                # A new best is always kept on disk: the adapter is made from it at the end.
+                if self.step % hp.checkpoint_interval == 0 or last or self.stopped_early or best:
                     self.checkpoint()
                 if self.stopped_early:
                     self.callbacks.on_event(
                         "info",
-                        f"Stopped early at step {self.step}: validation loss did not improve for "
+                        f"Stopped early at step {self.step}: validation did not improve for "
                         f"{hp.early_stopping_patience} evaluations.",
                     )
                     break
@@ -515,10 +558,29 @@ class _Run:
             if _is_oom(exc):
                 raise _oom_error(self.hp, self.longest_in_flight, self.device) from exc
             raise
+        self.keep_best()
         adapter_dir = write_atomically(
-            self.config.output_dir / "adapter", lambda folder: save_adapter_files(self.model, folder, self.manifest())
+            self.config.output_dir / "adapter",
+            lambda folder: save_adapter_files(self.model, folder, self.manifest(self.best_step or self.step)),
         )
         return self.result("succeeded", adapter_dir)
+
+    def keep_best(self) -> None:
+        """Load the weights of the best validation pass, if it was not the last step's."""
+        from peft import set_peft_model_state_dict
+
+        if self.best_step is None or self.best_step == self.step:
+            return
+        set_peft_model_state_dict(self.model, adapter_weights(checkpoint_dir(self.config.output_dir, self.best_step)))
+        if self.best_answer_score is not None and self.probe is not None:
+            metric = f"{self.probe.metric.replace('_', ' ')} {self.best_answer_score:.3f}"
+        else:
+            metric = f"validation loss {self.best_validation:.4f}"
+        self.callbacks.on_event(
+            "info",
+            f"The model keeps the weights of step {self.best_step}, its best on validation ({metric}); "
+            f"training ran to step {self.step}.",
+        )
 
     def result(self, status: str, adapter_dir: Path | None) -> TrainResult:
         return TrainResult(
@@ -533,6 +595,8 @@ class _Run:
             validation_loss=self.last_validation,
             stopped_early=self.stopped_early,
             resumed_from_step=self.resumed_from,
+            best_step=self.best_step or self.step,
+            best_answer_score=self.best_answer_score,
             checkpoints=self.checkpoints,
             elapsed_seconds=time.monotonic() - self.started,
         )

@@ -92,6 +92,8 @@ class FineTuningJob(TenantModel):
     model_deleted = models.BooleanField(default=False)
     trained_tokens = models.BigIntegerField(null=True, blank=True)
     step = models.PositiveIntegerField(default=0)
+    # The step whose weights the fine-tuned model holds: its best validation pass, not always the last.
+    served_step = models.PositiveIntegerField(null=True, blank=True)
     total_steps = models.PositiveIntegerField(default=0)
     eta_seconds = models.FloatField(null=True, blank=True)
     result_file = models.ForeignKey(File, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

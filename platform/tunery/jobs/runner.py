@@ -1,5 +1,6 @@
 """What the workers do with a job: prepare it (cpu queue), then train and evaluate it (gpu
 queue). Everything the ML core reports is written to the job, its events and checkpoints."""
+
 import csv
 import logging
 import socket
@@ -12,12 +13,13 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tunery.files.models import File, Purpose, SourceFormat, Status as FileStatus
+from tunery.files.models import File, Purpose, SourceFormat
+from tunery.files.models import Status as FileStatus
 from tunery.files.storage import local_path, store
 from tunery.jobs.holdout import HELD_OUT_FRACTION, HOLD_OUT_FROM, IN_DISTRIBUTION_CAVEAT
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobStatus
-from tunery.jobs.signals import model_ready
 from tunery.jobs.services import add_event, enqueue_training, touch_heartbeat, transition
+from tunery.jobs.signals import model_ready
 from tunery.public_ids import new_public_id
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,13 @@ def job_dir(job: FineTuningJob) -> Path:
 
 
 def _fail(job: FineTuningJob, code: str, message: str, param: str | None = None) -> None:
-    if transition(job, [JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.RUNNING], JobStatus.FAILED,
-                  finished_at=timezone.now(), error={"code": code, "message": message, "param": param}):
+    if transition(
+        job,
+        [JobStatus.VALIDATING_FILES, JobStatus.QUEUED, JobStatus.RUNNING],
+        JobStatus.FAILED,
+        finished_at=timezone.now(),
+        error={"code": code, "message": message, "param": param},
+    ):
         add_event(job, message, level="error")
 
 
@@ -90,17 +97,29 @@ def prepare(job_id: int, organization_id: int) -> None:
         return
     hp = plan.hyperparameters
     report = plan.report
-    if not transition(job, JobStatus.VALIDATING_FILES, JobStatus.QUEUED, resolved_hyperparameters=hp.to_dict(), total_steps=hp.total_steps):
+    if not transition(
+        job,
+        JobStatus.VALIDATING_FILES,
+        JobStatus.QUEUED,
+        resolved_hyperparameters=hp.to_dict(),
+        total_steps=hp.total_steps,
+    ):
         return
     add_event(
         job,
         f"Files validated: {len(plan.train)} training examples, {plan.tokens_per_epoch:,} tokens per epoch × "
-        f"{hp.n_epochs} epochs = {plan.billable_tokens:,} tokens to train; {hp.total_steps} steps of batch size {hp.batch_size}.",
+        f"{hp.n_epochs} epochs = {plan.billable_tokens:,} tokens to train; "
+        f"{hp.total_steps} steps of batch size {hp.batch_size}.",
         data={"hyperparameters": hp.to_dict(), "truncated_lines": len(report.truncated_lines)},
     )
     if report.truncated_lines:
         lines = ", ".join(map(str, report.truncated_lines[:10]))
-        add_event(job, f"{len(report.truncated_lines)} examples are longer than max_seq_len={hp.max_seq_len} tokens and were truncated (lines {lines}).", level="warn")
+        add_event(
+            job,
+            f"{len(report.truncated_lines)} examples are longer than max_seq_len={hp.max_seq_len} tokens "
+            f"and were truncated (lines {lines}).",
+            level="warn",
+        )
     enqueue_training(job)
 
 
@@ -114,8 +133,18 @@ def _hold_out_validation(job: FineTuningJob, stack: ExitStack) -> None:
         return
     folder.mkdir(parents=True, exist_ok=True)
     source = stack.enter_context(local_path(job.training_file.content.name))
-    result = split(source, folder / "train.jsonl", folder / "validation.jsonl", validation_fraction=HELD_OUT_FRACTION, seed=job.seed)
-    add_event(job, f"No validation file: held out {result.n_validation} of {result.n_train + result.n_validation} examples for validation and evaluation.")
+    result = split(
+        source,
+        folder / "train.jsonl",
+        folder / "validation.jsonl",
+        validation_fraction=HELD_OUT_FRACTION,
+        seed=job.seed,
+    )
+    add_event(
+        job,
+        f"No validation file: held out {result.n_validation} of {result.n_train + result.n_validation} examples "
+        "for validation and evaluation.",
+    )
 
 
 class JobCallbacks:
@@ -138,21 +167,46 @@ class JobCallbacks:
             return
         self.last_metrics_write = now
         data = {
-            "step": m.step, "total_steps": m.total_steps, "epoch": round(m.epoch, 3), "train_loss": m.train_loss,
-            "train_mean_token_accuracy": m.token_accuracy, "learning_rate": m.learning_rate,
-            "tokens_per_second": round(m.tokens_per_second, 1), "tokens_seen": m.tokens_seen, "eta_seconds": round(m.eta_seconds, 1),
+            "step": m.step,
+            "total_steps": m.total_steps,
+            "epoch": round(m.epoch, 3),
+            "train_loss": m.train_loss,
+            "train_mean_token_accuracy": m.token_accuracy,
+            "learning_rate": m.learning_rate,
+            "tokens_per_second": round(m.tokens_per_second, 1),
+            "tokens_seen": m.tokens_seen,
+            "eta_seconds": round(m.eta_seconds, 1),
         }
-        add_event(self.job, f"Step {m.step}/{m.total_steps}: training loss={m.train_loss:.4f}", type="metrics", data=data)
-        FineTuningJob.objects.filter(pk=self.job.pk).update(step=m.step, total_steps=m.total_steps, eta_seconds=m.eta_seconds, trained_tokens=m.tokens_seen)
+        add_event(
+            self.job, f"Step {m.step}/{m.total_steps}: training loss={m.train_loss:.4f}", type="metrics", data=data
+        )
+        FineTuningJob.objects.filter(pk=self.job.pk).update(
+            step=m.step, total_steps=m.total_steps, eta_seconds=m.eta_seconds, trained_tokens=m.tokens_seen
+        )
 
     def on_eval(self, m) -> None:
-        self.last_validation = {"valid_loss": m.validation_loss, "valid_mean_token_accuracy": m.validation_token_accuracy}
-        add_event(self.job, f"Step {m.step}: validation loss={m.validation_loss:.4f}", type="metrics",
-                  data={"step": m.step, "epoch": round(m.epoch, 3), **self.last_validation})
+        self.last_validation = {
+            "valid_loss": m.validation_loss,
+            "valid_mean_token_accuracy": m.validation_token_accuracy,
+        }
+        message = f"Step {m.step}: validation loss={m.validation_loss:.4f}"
+        if m.answer_score is not None:
+            self.last_validation.update(valid_answer_score=m.answer_score, valid_answer_metric=m.answer_metric)
+            message += f", {m.answer_metric.replace('_', ' ')}={m.answer_score:.3f}"
+        add_event(
+            self.job,
+            message,
+            type="metrics",
+            data={"step": m.step, "epoch": round(m.epoch, 3), **self.last_validation},
+        )
 
     def on_checkpoint(self, c) -> None:
         metrics = {"step": c.step, "train_loss": c.train_loss, "valid_loss": c.validation_loss}
-        Checkpoint.objects.update_or_create(job=self.job, step=c.step, defaults={"epoch": c.epoch, "path": str(c.path), "metrics": metrics})
+        if c.answer_score is not None:
+            metrics["valid_answer_score"] = c.answer_score
+        Checkpoint.objects.update_or_create(
+            job=self.job, step=c.step, defaults={"epoch": c.epoch, "path": str(c.path), "metrics": metrics}
+        )
         add_event(self.job, f"Checkpoint saved at step {c.step} (epoch {c.epoch:.2f}).")
 
     def heartbeat(self) -> None:
@@ -173,14 +227,22 @@ def train(job_id: int, organization_id: int) -> None:
 
     now = timezone.now()
     claimed = FineTuningJob.objects.filter(pk=job_id, organization_id=organization_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, attempts=F("attempts") + 1, worker=socket.gethostname(), heartbeat_at=now,
-        started_at=Coalesce("started_at", now), stop_request="",
+        status=JobStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=socket.gethostname(),
+        heartbeat_at=now,
+        started_at=Coalesce("started_at", now),
+        stop_request="",
     )
     if not claimed:
         return
     job = _load(job_id, organization_id, JobStatus.RUNNING)
     resuming = job.checkpoints.exists()
-    add_event(job, f"Training {'resumed from the last checkpoint' if resuming else 'started'} on {job.worker} (attempt {job.attempts}).")
+    add_event(
+        job,
+        f"Training {'resumed from the last checkpoint' if resuming else 'started'} on {job.worker} "
+        f"(attempt {job.attempts}).",
+    )
     try:
         with ExitStack() as stack:
             config = _train_config(job, stack)
@@ -192,11 +254,23 @@ def train(job_id: int, organization_id: int) -> None:
         return
     except Exception:
         logger.exception("training %s failed", job.public_id)
-        _fail(job, "internal_error", "Training stopped because of an error on our side. The checkpoints are kept; start a new job or contact support.")
+        _fail(
+            job,
+            "internal_error",
+            "Training stopped because of an error on our side. The checkpoints are kept; "
+            "start a new job or contact support.",
+        )
         return
 
     if result.status == "cancelled":
-        if transition(job, JobStatus.RUNNING, JobStatus.CANCELLED, finished_at=timezone.now(), trained_tokens=result.tokens_seen, step=result.step):
+        if transition(
+            job,
+            JobStatus.RUNNING,
+            JobStatus.CANCELLED,
+            finished_at=timezone.now(),
+            trained_tokens=result.tokens_seen,
+            step=result.step,
+        ):
             add_event(job, f"Job cancelled at step {result.step}; {job.checkpoints.count()} checkpoint(s) kept.")
         return
     if result.status == "paused":
@@ -205,9 +279,18 @@ def train(job_id: int, organization_id: int) -> None:
         return
     result_file = _write_result_file(job)
     if transition(
-        job, JobStatus.RUNNING, JobStatus.SUCCEEDED,
-        finished_at=timezone.now(), fine_tuned_model=job.model_name, adapter_path=str(result.adapter_dir),
-        trained_tokens=result.tokens_seen, step=result.step, evaluation=evaluation, result_file=result_file, eta_seconds=None,
+        job,
+        JobStatus.RUNNING,
+        JobStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        fine_tuned_model=job.model_name,
+        adapter_path=str(result.adapter_dir),
+        trained_tokens=result.tokens_seen,
+        step=result.step,
+        served_step=result.best_step,
+        evaluation=evaluation,
+        result_file=result_file,
+        eta_seconds=None,
     ):
         add_event(job, f"The job has successfully completed: {job.fine_tuned_model}.")
         model_ready.send(sender=FineTuningJob, job=job)
@@ -217,11 +300,15 @@ def _evaluate(job: FineTuningJob, adapter_dir: Path, validation_file: Path | Non
     from workers.ml.evaluation import EvaluationConfig, evaluate
 
     if validation_file is None:
-        add_event(job, "No validation data (fewer than 20 examples and no validation file): evaluation skipped.", level="warn")
+        add_event(
+            job, "No validation data (fewer than 20 examples and no validation file): evaluation skipped.", level="warn"
+        )
         return None
     add_event(job, "Evaluating the base and the fine-tuned model on the validation examples.")
     callbacks = JobCallbacks(job)
-    report = evaluate(EvaluationConfig(adapter_dir=adapter_dir, validation_file=validation_file), heartbeat=callbacks.heartbeat)
+    report = evaluate(
+        EvaluationConfig(adapter_dir=adapter_dir, validation_file=validation_file), heartbeat=callbacks.heartbeat
+    )
     # Without a validation file, _train_config evaluates on rows held out of the training file:
     # in-distribution, so the job says its scores overstate what new data will get.
     source = "validation_file" if job.validation_file_id else "training_file"
@@ -230,7 +317,16 @@ def _evaluate(job: FineTuningJob, adapter_dir: Path, validation_file: Path | Non
     return {**report.to_dict(), "validation_source": source}
 
 
-RESULT_COLUMNS = ["step", "epoch", "train_loss", "train_mean_token_accuracy", "valid_loss", "valid_mean_token_accuracy", "learning_rate", "tokens_per_second"]
+RESULT_COLUMNS = [
+    "step",
+    "epoch",
+    "train_loss",
+    "train_mean_token_accuracy",
+    "valid_loss",
+    "valid_mean_token_accuracy",
+    "learning_rate",
+    "tokens_per_second",
+]
 
 
 def _write_result_file(job: FineTuningJob) -> File:
@@ -243,9 +339,16 @@ def _write_result_file(job: FineTuningJob) -> File:
         writer = csv.DictWriter(handle, RESULT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows[step] for step in sorted(rows))
-    file = File(organization=job.organization, filename=f"{job.public_id}-results.csv", purpose=Purpose.FINE_TUNE_RESULTS,
-                source_format=SourceFormat.CSV, status=FileStatus.PROCESSED, bytes=path.stat().st_size,
-                status_details=f"Step metrics of {job.public_id}.", report={})
+    file = File(
+        organization=job.organization,
+        filename=f"{job.public_id}-results.csv",
+        purpose=Purpose.FINE_TUNE_RESULTS,
+        source_format=SourceFormat.CSV,
+        status=FileStatus.PROCESSED,
+        bytes=path.stat().st_size,
+        status_details=f"Step metrics of {job.public_id}.",
+        report={},
+    )
     file.public_id = new_public_id("file")
     store(file.content, file.filename, path)
     file.save()

@@ -48,6 +48,8 @@ def job_data(job: FineTuningJob) -> dict:
             "fraction": round(job.progress, 4),
             "eta_seconds": job.eta_seconds,
         },
+        # The step the fine-tuned model's weights come from: its best validation pass.
+        "served_step": job.served_step,
         # validation_source: "validation_file" or "training_file" (held out of it: in-distribution)
         "evaluation": {**job.evaluation, "caveat": evaluation_caveat(job.evaluation)} if job.evaluation else None,
         "estimated_cost": str(job.estimated_cost) if job.estimated_cost is not None else None,

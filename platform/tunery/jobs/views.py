@@ -92,7 +92,13 @@ def metrics_series(job: FineTuningJob) -> dict:
             )
         if "valid_loss" in data:
             valid.append(
-                {"x": data["step"], "y": data["valid_loss"], "accuracy": data.get("valid_mean_token_accuracy")}
+                {
+                    "x": data["step"],
+                    "y": data["valid_loss"],
+                    "accuracy": data.get("valid_mean_token_accuracy"),
+                    "answers": data.get("valid_answer_score"),
+                    "answer_metric": data.get("valid_answer_metric"),
+                }
             )
     return {
         "id": job.public_id,
