@@ -4,6 +4,7 @@ import pytest
 
 from workers.ml.metrics import (
     OTHER,
+    answer_correct,
     classification_labels,
     confusion_matrix,
     exact_match_accuracy,
@@ -111,3 +112,11 @@ def test_rouge_l_counts_word_order_where_token_f1_does_not():
 def test_mean_score_over_examples():
     assert mean_score(token_f1, ["a b", "c"], ["a b", "d"]) == pytest.approx(0.5)
     assert mean_score(rouge_l, [], []) == 0.0
+
+
+def test_one_answer_is_right_by_exact_match_or_for_json_by_equal_object():
+    assert answer_correct("Paris", " paris.") and not answer_correct("Paris", "Paris, France")
+    assert answer_correct('{"a": 1, "b": true}', '{"b": true, "a": 1.0}')
+    assert not answer_correct('{"a": 1, "b": true}', '{"a": 1, "b": 1}')  # true is not 1
+    assert not answer_correct('{"name": "Bob"}', '{"name": "bob"}')  # values keep their case
+    assert not answer_correct('{"a": 1}', "a: 1")

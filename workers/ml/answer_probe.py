@@ -55,16 +55,22 @@ def probe_items(
     """The first ``limit`` examples as (prompt, reference): the last trained span is the answer."""
     items = []
     for example in examples[:limit]:
-        trained = [i for i, label in enumerate(example.labels) if label != IGNORE_INDEX]
-        if not trained:
-            continue
-        start = trained[-1]
-        while start > 0 and example.labels[start - 1] != IGNORE_INDEX:
-            start -= 1
-        answer = tokenizer.decode(example.labels[start : trained[-1] + 1], skip_special_tokens=True)
-        if start > 0:
-            items.append(ProbeItem(example.input_ids[:start], answer.strip()))
+        span = last_trained_span(example)
+        if span is not None and span.start > 0:
+            answer = tokenizer.decode(example.labels[span], skip_special_tokens=True)
+            items.append(ProbeItem(example.input_ids[: span.start], answer.strip()))
     return items
+
+
+def last_trained_span(example: EncodedExample) -> slice | None:
+    """Where the last run of trained tokens is (the final answer and its end-of-turn token)."""
+    trained = [i for i, label in enumerate(example.labels) if label != IGNORE_INDEX]
+    if not trained:
+        return None
+    start = trained[-1]
+    while start > 0 and example.labels[start - 1] != IGNORE_INDEX:
+        start -= 1
+    return slice(start, trained[-1] + 1)
 
 
 def answer_score(references: Sequence[str], answers: Sequence[str]) -> AnswerScore:

@@ -26,7 +26,6 @@ def token_stats(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> Token
     fifth of SmolLM2's compute per token, and most tokens of a chat (prompt, system) carry no
     loss. Summing (not averaging) lets callers normalise over a whole accumulated batch.
     """
-    import torch
     import torch.nn.functional as F
 
     targets_all = batch["labels"][:, 1:]
@@ -34,11 +33,20 @@ def token_stats(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> Token
     hidden = model.get_decoder()(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
     ).last_hidden_state
-    logits = model.get_output_embeddings()(hidden[:, :-1][keep]).float()
-    cap = getattr(model.config, "final_logit_softcapping", None)
-    if cap:
-        logits = torch.tanh(logits / cap) * cap
+    logits = output_logits(model, hidden[:, :-1][keep])
     targets = targets_all[keep]
     loss_sum = F.cross_entropy(logits, targets, reduction="sum")
     n_correct = int((logits.detach().argmax(dim=-1) == targets).sum())
     return TokenStats(loss_sum, n_correct, int(targets.numel()))
+
+
+def output_logits(model: PreTrainedModel, hidden: torch.Tensor) -> torch.Tensor:
+    """Next-token logits (float32) for selected hidden states only, with the model's final
+    soft-capping where it has one."""
+    import torch
+
+    logits = model.get_output_embeddings()(hidden).float()
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits

@@ -98,6 +98,16 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+def answer_correct(reference: str, prediction: str) -> bool:
+    """One answer right or wrong: a JSON-object reference needs an equal object (key order and
+    1 vs 1.0 ignored), any other reference an exact match as ``normalize_answer`` compares."""
+    expected = parse_json_object(reference)
+    if expected is None:
+        return normalize_answer(reference) == normalize_answer(prediction)
+    found = parse_json_object(prediction)
+    return found is not None and _canonical(found) == _canonical(expected)
+
+
 @dataclass
 class JsonScores:
     valid_rate: float  # predictions that parse as a JSON object
