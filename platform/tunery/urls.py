@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from tunery.api.organization import CurrentOrganization, MemberList
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
 from tunery.billing import api as billing_api
+from tunery.evaluations import api as evaluations_api
 from tunery.files import api as files_api
 from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
@@ -39,6 +40,11 @@ api_v1 = [
     path("fine_tuning/jobs/<str:job_id>/events", jobs_api.JobEvents.as_view(), name="job-events"),
     path("fine_tuning/jobs/<str:job_id>/checkpoints", jobs_api.JobCheckpoints.as_view(), name="job-checkpoints"),
     path("fine_tuning/jobs/<str:job_id>/adapter", jobs_api.JobAdapter.as_view(), name="job-adapter"),
+    path("evaluations", evaluations_api.EvaluationList.as_view(), name="evaluations"),
+    path("evaluations/<str:evaluation_id>", evaluations_api.EvaluationDetail.as_view(), name="evaluation"),
+    path(
+        "evaluations/<str:evaluation_id>/cancel", evaluations_api.EvaluationCancel.as_view(), name="evaluation-cancel"
+    ),
     path("chat/completions", inference_api.Completions.as_view(), name="chat-completions"),
     path("completions", inference_api.TextCompletions.as_view(), name="completions"),
     path("models", jobs_api.ModelList.as_view(), name="models"),
@@ -59,6 +65,7 @@ urlpatterns = [
     path("", include("tunery.files.urls")),
     path("", include("tunery.jobs.urls")),
     path("", include("tunery.inference.urls")),
+    path("", include("tunery.evaluations.urls")),
     path("", include("tunery.orgs.urls")),
     path("", include("tunery.dashboard.urls")),
 ]

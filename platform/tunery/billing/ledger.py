@@ -58,14 +58,42 @@ def credit(organization, kind: str, amount: Decimal, description: str, **links) 
     )
 
 
-def hold_for_job(job, amount: Decimal, tokens: int) -> LedgerEntry:
+def hold(organization, amount: Decimal, tokens: int, description: str, **links) -> LedgerEntry:
+    """Set `amount` aside from the balance until it is released. Call with the account locked
+    (locked_account), after checking the amount is affordable."""
     return LedgerEntry.objects.create(
-        organization_id=job.organization_id,
-        job=job,
+        organization=organization,
         kind=EntryKind.HOLD,
         amount=-usd(amount),
         tokens=tokens,
-        description=f"Hold for fine-tuning job {job.public_id}: up to {tokens:,} tokens",
+        description=description,
+        **links,
+    )
+
+
+def hold_for_job(job, amount: Decimal, tokens: int) -> LedgerEntry:
+    return hold(
+        job.organization, amount, tokens, f"Hold for fine-tuning job {job.public_id}: up to {tokens:,} tokens", job=job
+    )
+
+
+def settle(
+    organization, held_entry: LedgerEntry | None, kind: str, amount: Decimal, tokens: int, description: str
+) -> LedgerEntry | None:
+    """Release a hold that is not a job's (if there is one) and charge `amount` (if any);
+    returns the charge. Not idempotent by itself: the caller settles inside the conditional
+    state change that ends the work, so it runs once (as evaluations do)."""
+    if held_entry is not None:
+        LedgerEntry.objects.create(
+            organization=organization,
+            kind=EntryKind.RELEASE,
+            amount=-held_entry.amount,
+            description=f"Hold released: {held_entry.description}",
+        )
+    if amount <= 0:
+        return None
+    return LedgerEntry.objects.create(
+        organization=organization, kind=kind, amount=-usd(amount), tokens=tokens, description=description
     )
 
 

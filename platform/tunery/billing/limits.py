@@ -1,5 +1,5 @@
-"""What an organization may still spend: its balance and its monthly spend limit. Jobs are
-refused up front (402); inference is refused with OpenAI's 429 `insufficient_quota`."""
+"""What an organization may still spend: its balance and its monthly spend limit. Jobs and
+evaluations are refused up front (402); inference is refused with OpenAI's 429 `insufficient_quota`."""
 
 import logging
 from decimal import Decimal
@@ -42,13 +42,22 @@ def month_spend(organization, now=None) -> Decimal:
 def check_job_affordable(organization, amount: Decimal) -> None:
     """Call with the billing account locked (ledger.locked_account) so the answer holds until
     the hold is written."""
+    check_affordable(
+        organization, amount, "This job", "train on fewer tokens (fewer epochs or a smaller file)", "training_file"
+    )
+
+
+def check_affordable(organization, amount: Decimal, what: str, smaller: str, param: str) -> None:
+    """Refuse (402) work estimated at `amount` that the balance or the monthly spend limit
+    cannot cover; `what` is the work ("This job"), `smaller` how to ask for less, `param` the
+    field to change. Call with the billing account locked, as for jobs."""
     available = ledger.balance(organization)
     if amount > available:
         raise BillingRefusal(
-            f"This job is estimated at {display(amount)} but the organization's balance is {display(available)}. "
-            "Top up on the billing page, or train on fewer tokens (fewer epochs or a smaller file).",
+            f"{what} is estimated at {display(amount)} but the organization's balance is {display(available)}. "
+            f"Top up on the billing page, or {smaller}.",
             code="insufficient_balance",
-            param="training_file",
+            param=param,
             status=402,
         )
     limit = ledger.account_for(organization).monthly_spend_limit
@@ -56,11 +65,11 @@ def check_job_affordable(organization, amount: Decimal) -> None:
         spent = month_spend(organization)
         if spent + amount > limit:
             raise BillingRefusal(
-                f"This job is estimated at {display(amount)}; with {display(spent)} already spent or held this "
+                f"{what} is estimated at {display(amount)}; with {display(spent)} already spent or held this "
                 f"month it would pass the monthly spend limit of {display(limit)}. An owner or admin can raise "
                 "the limit on the billing page.",
                 code="spend_limit_reached",
-                param="training_file",
+                param=param,
                 status=402,
             )
 

@@ -63,14 +63,15 @@ class EntryKind(models.TextChoices):
     TOP_UP = "top_up", "Top-up"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Adjustment"
-    HOLD = "hold", "Hold for a job"
+    HOLD = "hold", "Hold"
     RELEASE = "release", "Hold released"
     JOB_CHARGE = "job_charge", "Fine-tuning"
     USAGE_CHARGE = "usage_charge", "Inference"
+    EVALUATION_CHARGE = "evaluation_charge", "Evaluation"
 
 
 CREDIT_KINDS = (EntryKind.TRIAL, EntryKind.TOP_UP, EntryKind.REFUND, EntryKind.ADJUSTMENT)
-CHARGE_KINDS = (EntryKind.JOB_CHARGE, EntryKind.USAGE_CHARGE)
+CHARGE_KINDS = (EntryKind.JOB_CHARGE, EntryKind.USAGE_CHARGE, EntryKind.EVALUATION_CHARGE)
 
 
 class UsagePeriod(TenantModel):

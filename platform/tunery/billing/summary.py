@@ -39,7 +39,7 @@ def billing_summary(organization) -> dict:
 
 
 def spend_by_day_and_model(organization, days: int = 30) -> dict:
-    """Charges per day, split by what they were for (a model's inference, or fine-tuning), for
+    """Charges per day, split by what they were for (a model's inference, evaluations, fine-tuning), for
     a stacked bar chart: {"days": [...], "series": [{"label", "amounts": [...]}]}."""
     since = (timezone.now() - timezone.timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = (
@@ -53,6 +53,8 @@ def spend_by_day_and_model(organization, days: int = 30) -> dict:
     for row in rows:
         if row["kind"] == EntryKind.USAGE_CHARGE:
             label = f"Inference: {row['usage_period__model']}"
+        elif row["kind"] == EntryKind.EVALUATION_CHARGE:
+            label = "Evaluations"
         else:
             label = f"Fine-tuning: {row['job__base_model__name']}"
         series[label][row["day"]] = series[label].get(row["day"], 0) - row["total"]
