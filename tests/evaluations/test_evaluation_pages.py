@@ -67,3 +67,55 @@ def test_results_are_shown_side_by_side_with_cost_chart_and_wrong_answers(client
     assert page.count('<details class="wrong-examples"') == 3
     listing = client.get("/evaluations").content.decode()
     assert finished_run.public_id in listing
+
+
+def test_json_and_free_text_results_get_their_own_rows_and_the_best_of_each_is_marked():
+    from tunery.evaluations.presentation import metric_rows, short_name
+
+    def model(name, score, fields, wrong, cost):
+        metrics = {
+            "loss": 1.0,
+            "perplexity": 2.7,
+            "token_accuracy": 0.5,
+            "exact_match_accuracy": score,
+            "json_valid_rate": 1.0,
+            "json_object_match": score,
+            "json_field_accuracy": fields,
+        }
+        usage = {"prompt_tokens": 100, "completion_tokens": 40, "total_tokens": 140}
+        return {
+            "model": name,
+            "metrics": metrics,
+            "answer_score": sum(fields.values()) / len(fields),
+            "confidence": None,
+            "usage": usage,
+            "cost": cost,
+            "training_cost": None,
+            "seconds": 1.0,
+            "n_wrong": wrong,
+        }
+
+    results = {
+        "answer_kind": "json",
+        "labels": None,
+        "main_metric": "json_field_accuracy",
+        "n_answered": 4,
+        "models": [
+            model("tiny-llama", 0.0, {"item": 0.25, "quantity": 0.5}, 4, "0.000010"),
+            model("ft:tiny-llama:org-a:demo:abcd1234", 0.75, {"item": 1.0, "quantity": 0.75}, 1, "0.000010"),
+        ],
+    }
+    rows = {row["label"]: row for row in metric_rows(results)}
+    main = rows["JSON fields right (mean) (main metric)"]
+    assert [(c["text"], c["best"]) for c in main["cells"]] == [("37.5%", False), ("87.5%", True)]
+    assert [c["best"] for c in rows["Wrong answers"]["cells"]] == [False, True]
+    assert "Field item right" in rows and "Whole object right" in rows and "Macro F1" not in rows
+    assert not any(c["best"] for c in rows["Cost of this run"]["cells"])  # the same cost: no winner
+    assert not any(c["best"] for c in rows["Loss"]["cells"])
+    # Marked as shown: 33.34% and 33.3% are a tie on the page.
+    tie = metric_rows(
+        {**results, "models": [model("a", 0.3334, {"x": 0.3334}, 1, "0"), model("b", 0.333, {"x": 0.333}, 1, "0")]}
+    )
+    assert not any(c["best"] for c in tie[0]["cells"])
+    assert short_name("ft:tiny-llama:org-a:demo:abcd1234:ckpt-step-7") == "demo abcd1234 step 7"
+    assert short_name("tiny-llama") == "tiny-llama"

@@ -38,15 +38,11 @@ def metric_rows(results: dict) -> list[dict]:
     rows: list[dict] = []
 
     def add(label: str, values: list, show: Callable, better: str | None = "higher", row_id: str = "") -> None:
+        texts = ["—" if v is None else show(v) for v in values]
         known = [v for v in values if v is not None]
-        best = (max if better == "higher" else min)(known) if better and len(known) > 1 else None
-        cells = [
-            {
-                "text": "—" if v is None else show(v),
-                "best": v is not None and v == best and known.count(best) < len(known),
-            }
-            for v in values
-        ]
+        # The best as shown: no mark when every model shows the same figure.
+        best = show((max if better == "higher" else min)(known)) if better and len(set(texts)) > 1 else None
+        cells = [{"text": text, "best": text == best} for text in texts]
         rows.append({"label": label, "cells": cells, "id": row_id})
 
     def metric(key: str) -> list:
