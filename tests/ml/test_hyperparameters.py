@@ -1,10 +1,12 @@
 """Resolving "auto" and validating hyperparameters."""
 
+import dataclasses
+
 import pytest
 
 from workers.ml.base_models import EMBEDDED_DEFAULT, LLAMA_LINEAR_MODULES
 from workers.ml.errors import TrainingError
-from workers.ml.hyperparameters import BASE_LEARNING_RATE, resolve_hyperparameters
+from workers.ml.hyperparameters import BASE_LEARNING_RATE, base_learning_rate, resolve_hyperparameters
 
 
 def test_auto_uses_all_linear_lora_r16_and_scales_with_dataset_size():
@@ -13,11 +15,15 @@ def test_auto_uses_all_linear_lora_r16_and_scales_with_dataset_size():
     assert (small.lora_r, small.lora_alpha) == (16, 32)
     assert small.n_epochs == 8  # 400 examples seen in all
     assert small.batch_size == 4
-    assert small.learning_rate == BASE_LEARNING_RATE
+    assert small.learning_rate == base_learning_rate(EMBEDDED_DEFAULT) == 2e-3
     assert small.steps_per_epoch == 13 and small.total_steps == 104
+    assert small.eval_interval == 13 and small.checkpoint_interval == 13  # 8 passes, at least one per epoch
+
+    few_hundred = resolve_hyperparameters({}, 216, EMBEDDED_DEFAULT)
+    assert (few_hundred.n_epochs, few_hundred.batch_size, few_hundred.eval_interval) == (3, 8, 11)
 
     medium = resolve_hyperparameters({}, 1000, EMBEDDED_DEFAULT)
-    assert (medium.n_epochs, medium.batch_size) == (4, 32)
+    assert (medium.n_epochs, medium.batch_size) == (3, 32)
 
     large = resolve_hyperparameters({}, 100_000, EMBEDDED_DEFAULT)
     assert large.n_epochs == 1
@@ -40,7 +46,7 @@ def test_explicit_values_win_over_auto():
         EMBEDDED_DEFAULT,
     )
     assert (hp.n_epochs, hp.batch_size, hp.lora_r, hp.lora_alpha) == (2, 8, 4, 8.0)
-    assert hp.learning_rate == BASE_LEARNING_RATE / 2
+    assert hp.learning_rate == base_learning_rate(EMBEDDED_DEFAULT) / 2
     assert hp.lora_target_modules == ["q_proj"] and hp.max_seq_len == 256 and hp.lr_scheduler == "cosine"
     assert hp.early_stopping_patience == 3 and hp.eval_interval == 5
     assert hp.checkpoint_interval == hp.steps_per_epoch == 13
@@ -73,3 +79,10 @@ def test_invalid_values_are_refused_naming_the_field(raw, field, words):
     assert error.value.code == "invalid_hyperparameter"
     assert error.value.param == f"hyperparameters.{field}"
     assert error.value.message.startswith(field) and words in error.value.message
+
+
+def test_the_auto_learning_rate_shrinks_with_the_models_width():
+    wide = dataclasses.replace(EMBEDDED_DEFAULT, hidden_size=4096)
+    assert resolve_hyperparameters({}, 200, wide).learning_rate == pytest.approx(2e-3 * 576 / 4096)
+    unknown = dataclasses.replace(EMBEDDED_DEFAULT, hidden_size=None)
+    assert resolve_hyperparameters({}, 200, unknown).learning_rate == BASE_LEARNING_RATE

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from peft import PeftModel
     from transformers import PreTrainedTokenizerBase
 
-MAX_PROBE_EXAMPLES = 48  # enough to tell checkpoints apart, few enough to cost seconds
+MAX_PROBE_EXAMPLES = 32  # enough to tell checkpoints apart, few enough to cost seconds
 MAX_ANSWER_TOKENS = 128
 PROBE_BATCH = 16
 

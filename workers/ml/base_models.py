@@ -53,6 +53,8 @@ class BaseModelSpec:
     # None keeps the tokenizer's own template; a string replaces it everywhere (train and serve).
     chat_template: str | None = None
     price_class: str = "small"
+    # The model's width (config.hidden_size); the auto learning rate scales with it.
+    hidden_size: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,6 +78,7 @@ EMBEDDED_DEFAULT = BaseModelSpec(
     gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
     max_seq_len=8192,
     price_class="small",
+    hidden_size=576,
 )
 
 CATALOGUE: dict[str, BaseModelSpec] = {EMBEDDED_DEFAULT.name: EMBEDDED_DEFAULT}

@@ -7,15 +7,19 @@ out or set to ``"auto"``. The auto rules, measured on SmolLM2-135M on CPU (docs/
 - ``lora_target_modules``: every linear layer of the block (the catalogue entry's list).
   All-linear LoRA at r=16 learned a small classification task far better than q/k/v/o only.
 - ``lora_r`` 16, ``lora_alpha`` 32 (scale 2), ``lora_dropout`` 0.05.
-- ``batch_size``: about 1/16 of the examples, rounded to a power of two, between 4 and 32:
-  small data still gets enough optimiser steps per epoch.
-- ``n_epochs``: 4, raised for small sets so the run sees at least 400 examples in all
+- ``batch_size``: about 1/32 of the examples, rounded to a power of two, between 4 and 32:
+  8 for a few hundred rows. LoRA learns less per example at large batches, and small data
+  needs optimiser steps more than it needs throughput.
+- ``n_epochs``: 3, raised for small sets so the run sees at least 400 examples in all
   (at most 10 epochs), lowered for large ones to about 40 000 examples in all (at least 1).
-- ``learning_rate_multiplier`` 1.0 on a LoRA base rate of 5e-4 (see BASE_LEARNING_RATE).
+  The run keeps its best validation pass (trainer.py), so a few spare steps cost little.
+- ``learning_rate_multiplier`` 1.0 on a LoRA base rate that shrinks with the model's width
+  (``base_learning_rate``): 2e-3 for SmolLM2-135M (width 576), about 3e-4 at width 4096.
 - ``warmup_ratio`` 0.05, ``lr_scheduler`` "linear" decay to zero.
 - ``max_seq_len``: the base model's maximum. Batches are padded only to their own longest row,
   so a generous limit costs nothing; it only decides when an example is truncated.
-- ``eval_interval``: once per epoch (in optimiser steps); ``checkpoint_interval``: per epoch.
+- ``eval_interval``: 8 validation passes per run (at least one per epoch), so the pass kept is
+  never far from the best; ``checkpoint_interval``: per epoch (and every new best).
 - ``early_stopping_patience``: off. Validation loss on small sets is noisy and keeps falling
   less reliably than the task accuracy improves, so stopping is opt-in.
 - ``gradient_accumulation_steps`` 1 (raise it to fit a batch in memory).
@@ -30,7 +34,11 @@ from typing import Any
 from workers.ml.base_models import BaseModelSpec
 from workers.ml.errors import TrainingError
 
-# LoRA learns at a much higher rate than full fine-tuning; this is the rate at multiplier 1.0.
+# LoRA learns at a much higher rate than full fine-tuning, and wider models want lower rates
+# (Adam's per-weight step adds up over more inputs: rate ~ 1/width). Measured on the embedded
+# model (docs/training.md, "Learning-quality benchmark"): 2e-3 at width 576. A model whose width
+# the catalogue does not give keeps the conservative BASE_LEARNING_RATE.
+REFERENCE_LEARNING_RATE, REFERENCE_WIDTH = 2e-3, 576
 BASE_LEARNING_RATE = 5e-4
 SCHEDULERS = ("linear", "cosine", "constant")
 
@@ -114,23 +122,39 @@ def _number(raw: dict[str, Any], field: str, kind: type, low: float, high: float
     return kind(value)
 
 
+def base_learning_rate(spec: BaseModelSpec) -> float:
+    """The learning rate at multiplier 1.0 for this base model."""
+    if not spec.hidden_size:
+        return BASE_LEARNING_RATE
+    return REFERENCE_LEARNING_RATE * REFERENCE_WIDTH / spec.hidden_size
+
+
 def auto_batch_size(n_examples: int) -> int:
-    return min(32, max(4, 2 ** round(math.log2(max(n_examples / 16, 1)))))
+    return min(32, max(4, 2 ** round(math.log2(max(n_examples / 32, 1)))))
 
 
 def auto_n_epochs(n_examples: int) -> int:
-    if n_examples * 4 < 400:
+    if n_examples * 3 < 400:
         return min(10, math.ceil(400 / n_examples))
-    if n_examples * 4 > 40_000:
+    if n_examples * 3 > 40_000:
         return max(1, round(40_000 / n_examples))
-    return 4
+    return 3
 
 
-def _interval(raw: dict[str, Any], field: str, steps_per_epoch: int) -> int:
+VALIDATION_PASSES = 8
+
+
+def _auto_eval_interval(steps_per_epoch: int, total_steps: int) -> int:
+    return max(1, min(steps_per_epoch, math.ceil(total_steps / VALIDATION_PASSES)))
+
+
+def _interval(raw: dict[str, Any], field: str, steps_per_epoch: int, auto: int) -> int:
     value = raw.get(field, "auto")
-    if value in ("auto", "epoch", None):
+    if value in ("auto", None):
+        return auto
+    if value == "epoch":
         return steps_per_epoch
-    return _number(raw, field, int, 1, 10**7, steps_per_epoch)
+    return _number(raw, field, int, 1, 10**7, auto)
 
 
 def resolve_max_seq_len(raw: dict[str, Any] | None, spec: BaseModelSpec) -> int:
@@ -183,7 +207,7 @@ def resolve_hyperparameters(raw: dict[str, Any] | None, n_train_examples: int, s
         n_epochs=n_epochs,
         batch_size=batch_size,
         learning_rate_multiplier=multiplier,
-        learning_rate=BASE_LEARNING_RATE * multiplier,
+        learning_rate=base_learning_rate(spec) * multiplier,
         lora_r=lora_r,
         lora_alpha=lora_alpha,
         lora_dropout=lora_dropout,
@@ -192,8 +216,10 @@ def resolve_hyperparameters(raw: dict[str, Any] | None, n_train_examples: int, s
         warmup_ratio=warmup_ratio,
         lr_scheduler=scheduler,
         early_stopping_patience=patience,
-        eval_interval=_interval(raw, "eval_interval", steps_per_epoch),
-        checkpoint_interval=_interval(raw, "checkpoint_interval", steps_per_epoch),
+        eval_interval=_interval(
+            raw, "eval_interval", steps_per_epoch, _auto_eval_interval(steps_per_epoch, steps_per_epoch * n_epochs)
+        ),
+        checkpoint_interval=_interval(raw, "checkpoint_interval", steps_per_epoch, steps_per_epoch),
         gradient_accumulation_steps=accumulation,
         weight_decay=weight_decay,
         steps_per_epoch=steps_per_epoch,

@@ -24,6 +24,11 @@ class BaseModel(models.Model):
     lora_target_modules = models.JSONField(default=list)
     chat_template = models.TextField(blank=True, default="", help_text="Empty: the tokenizer's own.")
     price_class = models.CharField(max_length=20, default="small")
+    hidden_size = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The model's width (config.hidden_size): the auto learning rate scales with it.",
+    )
     gpu_queue = models.CharField(max_length=40, default="gpu", help_text="Celery queue of the workers that train it.")
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -46,6 +51,7 @@ class BaseModel(models.Model):
             lora_target_modules=list(self.lora_target_modules),
             chat_template=self.chat_template or None,
             price_class=self.price_class,
+            hidden_size=self.hidden_size,
         )
 
 
