@@ -11,7 +11,8 @@ from workers.ml.errors import TrainingError
 from workers.ml.trainer import TrainConfig, TrainingCallbacks, train
 
 # A tiny random model learns slowly at LoRA's usual rate; a high one keeps these tests short.
-FAST = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 20}
+# Validation once per epoch, so checkpoints fall on epoch ends (a new best pass adds one).
+FAST = {"n_epochs": 3, "batch_size": 4, "learning_rate_multiplier": 20, "eval_interval": "epoch"}
 
 
 class Recorder(TrainingCallbacks):
