@@ -117,22 +117,28 @@ class Progress(TrainingCallbacks):
         print(f"    epoch {metrics.epoch:.1f}: validation loss {metrics.validation_loss:.4f}{answers}", flush=True)
 
 
+def hold_out_like_a_job(rows: list[Row], folder: Path, seed: int) -> tuple[Path, Path | None]:
+    """The training and validation files a job with only a training file trains on."""
+    train_file = write_rows(folder / "train.jsonl", rows)
+    if len(rows) < HOLD_OUT_FROM:
+        return train_file, None
+    held_out = folder / "held_out"
+    held_out.mkdir(parents=True)
+    split(
+        train_file,
+        held_out / "train.jsonl",
+        held_out / "validation.jsonl",
+        validation_fraction=HELD_OUT_FRACTION,
+        seed=seed,
+    )
+    return held_out / "train.jsonl", held_out / "validation.jsonl"
+
+
 def train_like_a_job(
     spec: BaseModelSpec, rows: list[Row], folder: Path, seed: int, hyperparameters: dict[str, Any], device: str
 ) -> tuple[Path, dict[str, Any]]:
     """A job with only a training file: hold out validation rows, then train."""
-    train_file, validation_file = write_rows(folder / "train.jsonl", rows), None
-    if len(rows) >= HOLD_OUT_FROM:
-        held_out = folder / "held_out"
-        held_out.mkdir(parents=True)
-        split(
-            train_file,
-            held_out / "train.jsonl",
-            held_out / "validation.jsonl",
-            validation_fraction=HELD_OUT_FRACTION,
-            seed=seed,
-        )
-        train_file, validation_file = held_out / "train.jsonl", held_out / "validation.jsonl"
+    train_file, validation_file = hold_out_like_a_job(rows, folder, seed)
     config = TrainConfig(spec, train_file, folder / "job", validation_file, hyperparameters, seed=seed, device=device)
     result = train(config, Progress())
     hp = result.hyperparameters

@@ -25,12 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from learning import HELD_OUT_FRACTION, HOLD_OUT_FROM, answer_all, score_answers, write_rows
+from learning import HELD_OUT_FRACTION, answer_all, hold_out_like_a_job, score_answers
 from learning_tasks import TASKS, reference_answer
 
 from workers.ml.base_models import EMBEDDED_DEFAULT, default_device
 from workers.ml.checkpoints import list_checkpoints
-from workers.ml.data.transform import split
 from workers.ml.generation import ChatModel
 from workers.ml.hyperparameters import base_learning_rate
 from workers.ml.trainer import EvalMetrics, TrainConfig, TrainingCallbacks, train
@@ -53,17 +52,9 @@ def run_one(task_name: str, seed: int, args: argparse.Namespace, workdir: Path) 
     task = TASKS[task_name]
     train_rows, test_rows = task.rows(seed, args.n_train, args.n_test)
     folder = workdir / f"{task_name}-{seed}"
-    held_out = folder / "held_out"
-    held_out.mkdir(parents=True)
-    train_file = write_rows(folder / "train.jsonl", train_rows)
-    assert len(train_rows) >= HOLD_OUT_FROM
-    split(
-        train_file,
-        held_out / "train.jsonl",
-        held_out / "validation.jsonl",
-        validation_fraction=HELD_OUT_FRACTION,
-        seed=seed,
-    )
+    folder.mkdir(parents=True)
+    train_file, validation_file = hold_out_like_a_job(train_rows, folder, seed)
+    assert validation_file is not None, "the stopping rules need a validation set: use more training rows"
     steps_per_epoch = -(-round(len(train_rows) * (1 - HELD_OUT_FRACTION)) // args.batch)
     interval = max(1, round(steps_per_epoch * args.eval_every))
     hyperparameters = {
@@ -78,9 +69,9 @@ def run_one(task_name: str, seed: int, args: argparse.Namespace, workdir: Path) 
     result = train(
         TrainConfig(
             EMBEDDED_DEFAULT,
-            held_out / "train.jsonl",
+            train_file,
             folder / "job",
-            held_out / "validation.jsonl",
+            validation_file,
             hyperparameters,
             seed=seed,
             device=args.device,
