@@ -73,15 +73,22 @@ def last_trained_span(example: EncodedExample) -> slice | None:
     return slice(start, trained[-1] + 1)
 
 
-def answer_score(references: Sequence[str], answers: Sequence[str]) -> AnswerScore:
-    """One number per pass, from the metric users would judge these answers by."""
+def answer_metric(references: Sequence[str]) -> str:
+    """The metric users would judge answers like ``references`` by."""
     if classification_labels(references):
-        return AnswerScore("exact_match", exact_match_accuracy(references, answers))
-    objects = json_references(references)
-    if objects:
-        fields = json_scores(objects, answers).field_accuracy
-        return AnswerScore("json_field_accuracy", sum(fields.values()) / len(fields) if fields else 0.0)
-    return AnswerScore("token_f1", mean_score(token_f1, references, answers))
+        return "exact_match"
+    return "json_field_accuracy" if json_references(references) else "token_f1"
+
+
+def answer_score(references: Sequence[str], answers: Sequence[str]) -> AnswerScore:
+    """One number per pass, from ``answer_metric``."""
+    metric = answer_metric(references)
+    if metric == "exact_match":
+        return AnswerScore(metric, exact_match_accuracy(references, answers))
+    if metric == "json_field_accuracy":
+        fields = json_scores(json_references(references), answers).field_accuracy
+        return AnswerScore(metric, sum(fields.values()) / len(fields) if fields else 0.0)
+    return AnswerScore(metric, mean_score(token_f1, references, answers))
 
 
 class AnswerProbe:
@@ -95,7 +102,7 @@ class AnswerProbe:
         # A little past the longest reference: enough to see an answer run on, no more.
         self.max_new_tokens = min(MAX_ANSWER_TOKENS, longest + 4 + longest // 8)
         self.stop_ids = sorted({tokenizer.eos_token_id, *_end_of_turn_ids(tokenizer)} - {None})
-        self.metric = answer_score([i.reference for i in items], [i.reference for i in items]).metric
+        self.metric = answer_metric([i.reference for i in items])
 
     def answers(self, model: PeftModel, tick: Callable[[], None]) -> list[str]:
         import torch
