@@ -1,5 +1,12 @@
+import random
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from tests.conftest import signed_in
 from tunery.inference.models import InferenceRequest
+from tunery.inference.usage import percentile_disc
 
 
 def _request(org, model, latency, key=None):
@@ -33,8 +40,33 @@ def test_usage_by_model_and_key_with_latency_percentiles(api_a, org_a, org_b):
     assert report["by_key"][0]["key"] == "web session" and report["by_day"][0]["requests"] == 10
 
 
-def test_usage_days_must_be_sensible(api_a):
-    assert api_a.get("/v1/organization/usage", {"days": "0"}).json()["error"]["param"] == "days"
+def test_latency_percentiles_are_exact_on_known_data(api_a, org_a, owner_a):
+    latencies = [random.Random(7).randint(1, 5000) for _ in range(997)]  # a prime count: no even split
+    InferenceRequest.objects.bulk_create(
+        InferenceRequest(
+            organization=org_a, model="m", endpoint="chat.completions", status_code=200, latency_ms=latency
+        )
+        for latency in latencies
+    )
+    ordered = sorted(latencies)
+    exact = {"p50_ms": ordered[498], "p95_ms": ordered[947]}  # ranks ceil(0.5·997) and ceil(0.95·997)
+    assert {k: percentile_disc(latencies, f) for k, f in (("p50_ms", 0.5), ("p95_ms", 0.95))} == exact
+    with CaptureQueriesContext(connection) as queries:
+        report = api_a.get("/v1/organization/usage").json()
+    assert {k: report["by_model"][0][k] for k in exact} == exact
+    assert {k: report["by_key"][0][k] for k in exact} == exact
+    if connection.vendor == "postgresql":  # computed by the database: no latency row comes back
+        assert any("PERCENTILE_DISC" in q["sql"] for q in queries.captured_queries)
+        assert not any('"latency_ms" FROM' in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.parametrize("days", ["0", "366", "²", "١٢", "12 ", "+5", "-1", "1e3", ""])
+def test_usage_days_must_be_a_plain_whole_number_in_range(api_a, client, owner_a, days):
+    response = api_a.get("/v1/organization/usage", {"days": days})
+    assert response.status_code == 400 and response.json()["error"]["param"] == "days"
+    page = signed_in(client, owner_a).get("/usage", {"days": days})
+    assert page.status_code == 400
+    assert "days must be a whole number from 1 to 365" in page.content.decode()
 
 
 def test_usage_and_playground_pages_show_only_own_models(client, owner_a, outsider_b, org_a, succeeded_job):

@@ -18,7 +18,7 @@ from tunery.api.views import OrganizationAPIView
 from tunery.billing.limits import check_inference_allowed
 from tunery.inference import engine_client, metering, ratelimits
 from tunery.inference.engine_client import engine_reply
-from tunery.inference.usage import usage_report
+from tunery.inference.usage import parse_days, usage_report
 from tunery.inference.validation import validate
 from tunery.jobs.naming import resolve_model
 from tunery.orgs.roles import Scope
@@ -173,7 +173,8 @@ class Usage(OrganizationAPIView):
 
     @extend_schema(operation_id="retrieve_usage", responses={200: dict})
     def get(self, request):
-        raw = request.query_params.get("days", "30")
-        if not raw.isdigit() or not 1 <= int(raw) <= 365:
-            raise ApiError("days must be a whole number from 1 to 365.", param="days", code="invalid_value")
-        return Response(usage_report(request.organization, int(raw)))
+        try:
+            days = parse_days(request.query_params.get("days", "30"))
+        except ValueError as error:
+            raise ApiError(str(error), param="days", code="invalid_value")
+        return Response(usage_report(request.organization, days))

@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from tunery.inference.usage import usage_report
+from tunery.inference.usage import parse_days, usage_report
 from tunery.jobs.models import BaseModel, Checkpoint, FineTuningJob, JobStatus
 from tunery.orgs.access import member_required
 from tunery.orgs.roles import Scope
@@ -38,6 +38,13 @@ def playground(request):
 
 @member_required()
 def usage(request):
-    days = request.GET.get("days", "30")
-    days = int(days) if days.isdigit() and 1 <= int(days) <= 365 else 30
-    return render(request, "inference/usage.html", {"report": usage_report(request.organization, days), "days": days})
+    try:
+        days, refusal = parse_days(request.GET.get("days", "30")), None
+    except ValueError as error:  # a hand-edited address: say so, and show the default period
+        days, refusal = 30, str(error)
+    return render(
+        request,
+        "inference/usage.html",
+        {"report": usage_report(request.organization, days), "days": days, "refusal": refusal},
+        status=400 if refusal else 200,
+    )
