@@ -1,6 +1,8 @@
 import re
 
+import pytest
 from django.core import mail
+from django.test import Client
 
 from tests.conftest import make_user, signed_in
 from tunery.orgs.models import Invitation
@@ -64,3 +66,43 @@ def test_outsider_cannot_revoke_another_organizations_invitation(client, owner_a
         == 404
     )
     assert Invitation.objects.filter(pk=invitation.pk).exists()
+
+
+def test_someone_else_cannot_accept_an_invitation_meant_for_another_address(client, owner_a, org_a, outsider_b):
+    invitation = _invite(Client(), owner_a, email="guest@x.test", role="admin")
+    response = signed_in(client, outsider_b).post(f"/invitations/{invitation.token}")
+    page = response.content.decode()
+    assert response.status_code == 403 and "sent to a different e-mail address" in page
+    assert "guest@x.test" not in page and "Org A" not in page
+    assert not org_a.memberships.filter(user=outsider_b).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None  # the invitee can still use it
+
+
+def test_the_invitees_address_must_be_verified(client, owner_a, org_a):
+    from allauth.account.models import EmailAddress
+
+    invitation = _invite(client, owner_a)
+    guest = make_user("Guest@X.test")  # addresses compare case-insensitively
+    EmailAddress.objects.filter(user=guest).update(verified=False)
+    response = signed_in(client, guest).post(f"/invitations/{invitation.token}")
+    assert response.status_code == 403 and "Confirm your address" in response.content.decode()
+    assert not org_a.memberships.filter(user=guest).exists()
+    EmailAddress.objects.filter(user=guest).update(verified=True)
+    client.post(f"/invitations/{invitation.token}")
+    assert org_a.memberships.filter(user=guest).exists()
+
+
+def test_accept_invitation_service_refuses_another_user(owner_a, org_a, outsider_b, client):
+    from tunery.orgs.services import OrganizationError, accept_invitation
+
+    invitation = _invite(client, owner_a)
+    with pytest.raises(OrganizationError, match="different e-mail address"):
+        accept_invitation(invitation, outsider_b)
+
+
+def test_anonymous_visitor_learns_neither_the_address_nor_the_organization(client, owner_a):
+    invitation = _invite(Client(), owner_a)
+    page = client.get(f"/invitations/{invitation.token}", follow=True).content.decode()
+    assert "address this invitation was sent to" in page
+    assert "guest@x.test" not in page and "Org A" not in page

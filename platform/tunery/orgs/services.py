@@ -1,5 +1,6 @@
 """Organization workflows. Each keeps the invariant that an organization has an owner."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -44,10 +45,31 @@ def invite(organization: Organization, email: str, role: str, invited_by) -> Inv
     return invitation
 
 
+def invitation_refusal(invitation: Invitation, user) -> str | None:
+    """Why `user` may not accept `invitation`, or None. An invitation is bound to the address it
+    was sent to: only a user who has verified that address may use it, so a leaked or forwarded
+    link does not let anyone else join (with the invitation's role)."""
+    if not invitation.is_pending:
+        return "This invitation has expired or was already used."
+    addresses = EmailAddress.objects.filter(user=user, email__iexact=invitation.email)
+    if addresses.filter(verified=True).exists():
+        return None
+    if addresses.exists():
+        return (
+            f"Confirm your address {invitation.email} first (follow the link in the confirmation e-mail), "
+            "then open the invitation again."
+        )
+    return (
+        "This invitation was sent to a different e-mail address than yours. "
+        "Log in with the address it was sent to, or ask for an invitation to your own address."
+    )
+
+
 @transaction.atomic
 def accept_invitation(invitation: Invitation, user) -> Membership:
-    if not invitation.is_pending:
-        raise OrganizationError("This invitation has expired or was already used.")
+    refusal = invitation_refusal(invitation, user)
+    if refusal:
+        raise OrganizationError(refusal)
     membership, created = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )

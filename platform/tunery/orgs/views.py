@@ -148,8 +148,12 @@ def accept_invitation(request, token: str):
     if invitation is None or not invitation.is_pending:
         raise Http404("This invitation link is not valid: it may have expired or been used already.")
     if not request.user.is_authenticated:
-        messages.info(request, f"Sign up or log in as {invitation.email} to join {invitation.organization.name}.")
+        # Whoever holds the link may not be the invitee: name neither the address nor the organization.
+        messages.info(request, "Sign up or log in with the e-mail address this invitation was sent to.")
         return redirect(reverse("account_signup") + f"?next={request.path}")
+    refusal = services.invitation_refusal(invitation, request.user)
+    if refusal:
+        return render(request, "orgs/accept_invitation.html", {"refusal": refusal}, status=403)
     if request.method == "POST":
         membership = services.accept_invitation(invitation, request.user)
         request.session[SESSION_KEY] = membership.organization.public_id
