@@ -94,3 +94,18 @@ def test_user_without_organization_is_sent_to_create_one(client, member_a, org_a
     org_a.memberships.filter(user=member_a).delete()
     response = signed_in(client, member_a).get("/")
     assert response.status_code == 302 and response.url == "/organizations/new"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/x", "//evil.example/x", "/\\evil.example/x"])
+def test_switch_does_not_redirect_to_another_site(client, member_a, org_a, next_url):
+    response = signed_in(client, member_a).post(
+        "/organizations/switch", {"organization": org_a.public_id, "next": next_url}
+    )
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_switch_returns_to_the_page_it_came_from(client, member_a, org_a):
+    response = signed_in(client, member_a).post(
+        "/organizations/switch", {"organization": org_a.public_id, "next": "/jobs?page=2"}
+    )
+    assert response.url == "/jobs?page=2"

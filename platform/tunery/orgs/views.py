@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from tunery.orgs import services
@@ -31,7 +32,17 @@ def switch(request):
         Membership, user=request.user, organization__public_id=request.POST.get("organization")
     )
     request.session[SESSION_KEY] = membership.organization.public_id
-    return redirect(request.POST.get("next") or "dashboard:home")
+    return redirect(_local_next(request) or "dashboard:home")
+
+
+def _local_next(request) -> str | None:
+    """The form's `next` when it stays on this site; a link to another host (or `//host`) is an
+    open redirect, so it is dropped for the home page."""
+    next_url = request.POST.get("next")
+    allowed = url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return next_url if allowed else None
 
 
 @member_required()
