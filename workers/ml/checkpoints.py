@@ -96,11 +96,15 @@ def save_checkpoint(
     return path
 
 
+def read_trainer_state(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / TRAINER_STATE).read_text())
+
+
 def load_checkpoint(folder: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, torch.Tensor]]:
     """(trainer_state, resume_state, adapter_weights) of a checkpoint written by save_checkpoint."""
     import torch
 
-    trainer_state = json.loads((folder / TRAINER_STATE).read_text())
+    trainer_state = read_trainer_state(folder)
     resume_state = {
         name.removesuffix(".pt"): torch.load(folder / name, map_location="cpu", weights_only=True)
         for name in RESUME_FILES

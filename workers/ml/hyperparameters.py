@@ -13,7 +13,10 @@ out or set to ``"auto"``. The auto rules, measured on SmolLM2-135M on CPU (docs/
 - ``n_epochs``: 3, raised for small sets so the run sees at least 400 examples in all
   (at most 10 epochs), lowered for large ones to about 40 000 examples in all (at least 1).
   The run keeps its best validation pass (trainer.py), so a few spare steps cost little.
-- ``learning_rate_multiplier`` 1.0 on a LoRA base rate that shrinks with the model's width
+- ``learning_rate_multiplier``: chosen by the trainer from how much of the answers the base
+  model already predicts (``auto_learning_rate_multiplier``, workers/ml/familiarity.py): 1.0
+  for answers it cannot guess (invented labels), about 0.2 for answers it mostly copies from the
+  prompt. It multiplies a LoRA base rate that shrinks with the model's width
   (``base_learning_rate``): 2e-3 for SmolLM2-135M (width 576), about 3e-4 at width 4096.
 - ``warmup_ratio`` 0.05, ``lr_scheduler`` "linear" decay to zero.
 - ``max_seq_len``: the base model's maximum. Batches are padded only to their own longest row,
@@ -40,6 +43,10 @@ from workers.ml.errors import TrainingError
 # the catalogue does not give keeps the conservative BASE_LEARNING_RATE.
 REFERENCE_LEARNING_RATE, REFERENCE_WIDTH = 2e-3, 576
 BASE_LEARNING_RATE = 5e-4
+# The auto multiplier falls from 1 to 1/FAMILIAR_SLOWDOWN as the base model's token accuracy on
+# the answers rises from 0 to 1 (geometrically: each tenth of accuracy divides the rate by the
+# same factor). Calibrated on two copy-heavy tasks of bench/learning.py, checked on the others.
+FAMILIAR_SLOWDOWN = 8.0
 SCHEDULERS = ("linear", "cosine", "constant")
 
 DEFAULTS: dict[str, Any] = {
@@ -91,6 +98,8 @@ class Hyperparameters:
     weight_decay: float
     steps_per_epoch: int
     total_steps: int
+    # The base model's token accuracy on the answers, when the auto rate was chosen from it.
+    base_token_accuracy: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +138,12 @@ def base_learning_rate(spec: BaseModelSpec) -> float:
     return REFERENCE_LEARNING_RATE * REFERENCE_WIDTH / spec.hidden_size
 
 
+def auto_learning_rate_multiplier(base_token_accuracy: float) -> float:
+    """The rate multiplier for a task whose answers the base model predicts this well: high
+    rates learn new mappings, low ones keep the copying skills a pretrained model has."""
+    return round(FAMILIAR_SLOWDOWN ** (-min(max(base_token_accuracy, 0.0), 1.0)), 3)
+
+
 def auto_batch_size(n_examples: int) -> int:
     return min(32, max(4, 2 ** round(math.log2(max(n_examples / 32, 1)))))
 
@@ -162,8 +177,17 @@ def resolve_max_seq_len(raw: dict[str, Any] | None, spec: BaseModelSpec) -> int:
     return _number(dict(raw or {}), "max_seq_len", int, 16, spec.max_seq_len, spec.max_seq_len)
 
 
-def resolve_hyperparameters(raw: dict[str, Any] | None, n_train_examples: int, spec: BaseModelSpec) -> Hyperparameters:
+def resolve_hyperparameters(
+    raw: dict[str, Any] | None,
+    n_train_examples: int,
+    spec: BaseModelSpec,
+    base_token_accuracy: float | None = None,
+) -> Hyperparameters:
     """Concrete hyperparameters for ``n_train_examples`` examples on ``spec``.
+
+    An auto ``learning_rate_multiplier`` comes from ``base_token_accuracy`` when it is given
+    (the trainer measures it on the loaded model); without it (a cost estimate, job
+    preparation) it is 1.0.
 
     Raises TrainingError(code="invalid_hyperparameter", param="hyperparameters.<field>").
     """
@@ -179,7 +203,12 @@ def resolve_hyperparameters(raw: dict[str, Any] | None, n_train_examples: int, s
         raise _error("batch_size", f"{batch_size} is more than the {n_train_examples} training examples.")
     accumulation = _number(raw, "gradient_accumulation_steps", int, 1, batch_size, 1)
     n_epochs = _number(raw, "n_epochs", int, 1, 50, auto_n_epochs(n_train_examples))
-    multiplier = _number(raw, "learning_rate_multiplier", float, 1e-3, 20.0, DEFAULTS["learning_rate_multiplier"])
+    auto_multiplier = DEFAULTS["learning_rate_multiplier"]
+    if base_token_accuracy is not None:
+        # Rounded first, so a resumed run that reads it back resolves the same rate.
+        base_token_accuracy = round(base_token_accuracy, 4)
+        auto_multiplier = auto_learning_rate_multiplier(base_token_accuracy)
+    multiplier = _number(raw, "learning_rate_multiplier", float, 1e-3, 20.0, auto_multiplier)
     lora_r = _number(raw, "lora_r", int, 1, 512, DEFAULTS["lora_r"])
     lora_alpha = _number(raw, "lora_alpha", float, 0.01, 4096, 2.0 * lora_r)
     lora_dropout = _number(raw, "lora_dropout", float, 0.0, 0.9, DEFAULTS["lora_dropout"])
@@ -224,4 +253,9 @@ def resolve_hyperparameters(raw: dict[str, Any] | None, n_train_examples: int, s
         weight_decay=weight_decay,
         steps_per_epoch=steps_per_epoch,
         total_steps=steps_per_epoch * n_epochs,
+        base_token_accuracy=base_token_accuracy,
     )
+
+
+def learning_rate_is_auto(raw: dict[str, Any] | None) -> bool:
+    return (raw or {}).get("learning_rate_multiplier", "auto") in ("auto", None)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,12 +29,19 @@ from workers.ml.checkpoints import (
     checkpoint_dir,
     latest_resumable,
     load_checkpoint,
+    read_trainer_state,
     save_adapter_files,
     save_checkpoint,
     write_atomically,
 )
 from workers.ml.errors import TrainingError
-from workers.ml.hyperparameters import Hyperparameters, resolve_hyperparameters, resolve_max_seq_len
+from workers.ml.familiarity import base_token_accuracy, familiarity_sample
+from workers.ml.hyperparameters import (
+    Hyperparameters,
+    learning_rate_is_auto,
+    resolve_hyperparameters,
+    resolve_max_seq_len,
+)
 from workers.ml.jsonl import read_jsonl
 from workers.ml.losses import token_stats
 from workers.ml.manifest import build_manifest
@@ -122,6 +129,10 @@ class TrainingCallbacks:
     """
 
     def on_event(self, level: str, message: str) -> None: ...
+
+    def on_hyperparameters(self, hyperparameters: Hyperparameters) -> None:
+        """Called once before the first step with the values the run uses: the auto learning
+        rate is chosen only then, from the loaded model (``_Run.fit_learning_rate``)."""
 
     def on_step(self, metrics: StepMetrics) -> None: ...
 
@@ -287,9 +298,10 @@ class _Run:
         torch.manual_seed(config.seed)
         self.tokenizer = load_tokenizer(config.base_model)
         self.plan = plan_training(config, self.tokenizer)
-        self.hp = hp = self.plan.hyperparameters
         self.device = torch.device(config.device or default_device())
-        self.model = _build_model(config, hp, self.device)
+        self.model = _build_model(config, self.plan.hyperparameters, self.device)
+        self.hp = hp = self.fit_learning_rate()
+        callbacks.on_hyperparameters(hp)
         self.optimizer = torch.optim.AdamW(
             [p for p in self.model.parameters() if p.requires_grad], lr=hp.learning_rate, weight_decay=hp.weight_decay
         )
@@ -315,6 +327,32 @@ class _Run:
         self.checkpoints: list[CheckpointInfo] = []
         self.resumed_from: int | None = None
         self.step_times: list[float] = []
+
+    def fit_learning_rate(self) -> Hyperparameters:
+        """The plan's hyperparameters with an auto learning rate chosen from how much of the
+        answers the model already predicts (familiarity.py). A resumed run reads the
+        measurement back from its checkpoint, so it resolves exactly the rate it started with."""
+        config, planned = self.config, self.plan.hyperparameters
+        if not learning_rate_is_auto(config.hyperparameters):
+            return planned
+        saved = latest_resumable(config.output_dir) if config.resume else None
+        if saved is not None:
+            accuracy = read_trainer_state(saved)["hyperparameters"].get("base_token_accuracy")
+        else:
+            with self.autocast():
+                accuracy = base_token_accuracy(self.model, self.plan.train, self.tokenizer.pad_token_id, self.device)
+        hp = resolve_hyperparameters(config.hyperparameters, len(self.plan.train), config.base_model, accuracy)
+        self.plan = replace(self.plan, hyperparameters=hp)
+        if saved is None:
+            self.callbacks.on_event(
+                "info",
+                f"Learning rate {hp.learning_rate:.2g} (multiplier {hp.learning_rate_multiplier:g}): before training, "
+                f"the model predicts {accuracy:.0%} of the answer tokens of "
+                f"{len(familiarity_sample(self.plan.train))} training examples. Answers it cannot guess "
+                "get a high rate to learn them; answers it mostly copies from the prompt get a low one "
+                "that keeps its copying skill.",
+            )
+        return hp
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -354,7 +392,7 @@ class _Run:
         if folder is None:
             return
         state, resume_state, weights = load_checkpoint(folder)
-        if state["hyperparameters"] != self.hp.to_dict() or state["seed"] != self.config.seed:
+        if Hyperparameters.from_dict(state["hyperparameters"]) != self.hp or state["seed"] != self.config.seed:
             raise TrainingError(
                 "checkpoint_mismatch",
                 f"The checkpoint at step {state['step']} was made with other settings or data; "

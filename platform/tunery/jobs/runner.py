@@ -160,6 +160,11 @@ class JobCallbacks:
     def on_event(self, level: str, message: str) -> None:
         add_event(self.job, message, level=level)
 
+    def on_hyperparameters(self, hp) -> None:
+        # The auto learning rate is chosen by the trainer from the loaded model, after
+        # prepare() resolved the rest: the job shows the values the run really uses.
+        FineTuningJob.objects.filter(pk=self.job.pk).update(resolved_hyperparameters=hp.to_dict())
+
     def on_step(self, m) -> None:
         now = time.monotonic()
         last = m.step == m.total_steps
