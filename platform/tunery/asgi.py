@@ -4,4 +4,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunery.settings")
 
 from django.core.asgi import get_asgi_application
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+# Imported once Django is set up (the guard reads settings, URLs and the database).
+from tunery.ops.body_guard import BodyGuard  # noqa: E402
+
+# Refuses oversized or unauthenticated bodies before Django reads them (docs/operations.md).
+application = BodyGuard(django_application)

@@ -16,24 +16,31 @@ class InvalidApiKey(exceptions.AuthenticationFailed):
     default_code = "invalid_api_key"
 
 
+def key_for_header(header: str) -> ApiKey:
+    """The active key an `Authorization` header names, or InvalidApiKey saying what is wrong
+    (also used by the ASGI body guard, before a large body is read)."""
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise InvalidApiKey("Malformed Authorization header: expected `Authorization: Bearer tun_...`.")
+    secret = parts[1]
+    if not secret.startswith(SECRET_PREFIX):
+        raise InvalidApiKey("Incorrect API key provided: Tunery keys start with `tun_`.")
+    key = ApiKey.objects.select_related("organization").filter(secret_hash=hash_secret(secret)).first()
+    if key is None:
+        raise InvalidApiKey(f"Incorrect API key provided: {SECRET_PREFIX}…{secret[-4:]}.")
+    if key.revoked_at:
+        raise InvalidApiKey("This API key has been revoked.")
+    if not key.is_active:
+        raise InvalidApiKey("This API key has expired.")
+    return key
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION")
         if header is None:
             return None  # fall through to the session
-        parts = header.split()
-        if len(parts) != 2 or parts[0].lower() != "bearer":
-            raise InvalidApiKey("Malformed Authorization header: expected `Authorization: Bearer tun_...`.")
-        secret = parts[1]
-        if not secret.startswith(SECRET_PREFIX):
-            raise InvalidApiKey("Incorrect API key provided: Tunery keys start with `tun_`.")
-        key = ApiKey.objects.select_related("organization").filter(secret_hash=hash_secret(secret)).first()
-        if key is None:
-            raise InvalidApiKey(f"Incorrect API key provided: {SECRET_PREFIX}…{secret[-4:]}.")
-        if key.revoked_at:
-            raise InvalidApiKey("This API key has been revoked.")
-        if not key.is_active:
-            raise InvalidApiKey("This API key has expired.")
+        key = key_for_header(header)
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

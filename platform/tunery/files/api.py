@@ -12,7 +12,7 @@ from tunery.api.views import OrganizationAPIView
 from tunery.files import services
 from tunery.files.models import File, storage_used
 from tunery.files.serializers import ConvertSerializer, FileSerializer, TransformSerializer, UploadSerializer
-from tunery.files.uploads import check_upload_size, limit_uploads
+from tunery.files.uploads import accepts_uploads, check_upload_size, limit_uploads
 from tunery.orgs.roles import Scope
 
 
@@ -26,6 +26,7 @@ class FileAPIView(OrganizationAPIView):
         return super().get_queryset().select_related("parent")
 
 
+@accepts_uploads
 class FileList(FileAPIView):
     parser_classes = [MultiPartParser, FormParser]
 

@@ -7,6 +7,22 @@ from django.template.defaultfilters import filesizeformat
 
 from tunery.api.errors import ApiError
 
+# A multipart body carries the file and a few small form fields (purpose, wizard).
+FORM_FIELDS_ROOM = 64 * 1024
+
+
+def upload_body_limit() -> int:
+    """The largest request body an upload route accepts (the ASGI body guard refuses more
+    before reading it)."""
+    return settings.TUNERY_MAX_UPLOAD_BYTES + FORM_FIELDS_ROOM
+
+
+def accepts_uploads(view):
+    """Marks a view (a function, or an API view class) whose requests may carry a file up to
+    the upload limit; the ASGI body guard holds every other route to DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    view.accepts_uploads = True
+    return view
+
 
 class UploadTooLarge(ApiError):
     def __init__(self, limit: int):
@@ -38,7 +54,7 @@ def limit_uploads(django_request) -> None:
     enforced. Call `check_upload_size` once the body has been parsed."""
     limit = settings.TUNERY_MAX_UPLOAD_BYTES
     declared = django_request.META.get("CONTENT_LENGTH")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:  # room for form fields
+    if declared and declared.isdigit() and int(declared) > upload_body_limit():
         raise UploadTooLarge(limit)
     django_request.upload_handlers = [SizeLimitedUploadHandler(django_request, limit)]
 

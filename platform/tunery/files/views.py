@@ -10,7 +10,7 @@ from tunery.api.errors import ApiError
 from tunery.files import services
 from tunery.files.forms import MappingForm, TransformForm
 from tunery.files.models import File, storage_used
-from tunery.files.uploads import check_upload_size, limit_uploads
+from tunery.files.uploads import accepts_uploads, check_upload_size, limit_uploads
 from tunery.orgs.access import member_required
 from tunery.orgs.roles import Scope
 from tunery.orgs.tenancy import get_for_member, scoped
@@ -27,6 +27,7 @@ def file_list(request):
     )
 
 
+@accepts_uploads
 @csrf_exempt  # the CSRF check reads the body: the size-limited handlers must be set first
 @require_POST
 def upload(request):
