@@ -1,6 +1,8 @@
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunery.settings")
+# A pool of PostgreSQL connections for the web process (settings.py, "database", says why).
+os.environ.setdefault("TUNERY_DB_POOL", "1")
 
 from django.core.asgi import get_asgi_application
 
