@@ -96,19 +96,6 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
-    if env_bool("TUNERY_DB_POOL", False):
-        # The web process (tunery/asgi.py turns this on). Under ASGI each request's sync code runs
-        # in a thread of its own, so a persistent connection (CONN_MAX_AGE) is never reused: every
-        # request paid a new PostgreSQL connection. psycopg's pool keeps them across requests and
-        # checks each one before handing it out (CONN_HEALTH_CHECKS), so once a restarted server
-        # is back no request fails on a dead connection. Not in Celery's forked workers: a pool's
-        # threads do not survive fork.
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 2,
-            "max_size": env_int("TUNERY_DB_POOL_SIZE", 20),
-            "timeout": 10,
-        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -235,6 +222,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "tunery.api.errors.openai_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tunery.api.negotiation.AlwaysJSON",
+    # Size-limited, and refuses deep nesting, NaN/Infinity and lone surrogates with a 400.
+    "DEFAULT_PARSER_CLASSES": ["tunery.api.parsers.LimitedJSONParser"],
+    # OPTIONS describes the view without serializer_class (most views read their body by hand).
+    "DEFAULT_METADATA_CLASS": "tunery.api.metadata.ViewMetadata",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -242,6 +233,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "OpenAI-compatible fine-tuning and inference, plus Tunery's own endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page are public and the same for everyone: no API authentication
+    # (which would also put a Principal where the page's context processors expect a User).
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
