@@ -96,6 +96,19 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
+    if env_bool("TUNERY_DB_POOL", False):
+        # The web process (tunery/asgi.py turns this on). Under ASGI each request's sync code runs
+        # in a thread of its own, so a persistent connection (CONN_MAX_AGE) is never reused: every
+        # request paid a new PostgreSQL connection. psycopg's pool keeps them across requests and
+        # checks each one before handing it out (CONN_HEALTH_CHECKS), so once a restarted server
+        # is back no request fails on a dead connection. Not in Celery's forked workers: a pool's
+        # threads do not survive fork.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 2,
+            "max_size": env_int("TUNERY_DB_POOL_SIZE", 20),
+            "timeout": 10,
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
