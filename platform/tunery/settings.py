@@ -286,7 +286,9 @@ TUNERY_RATE_LIMIT_PER_ORG = env_int("TUNERY_RATE_LIMIT_PER_ORG", 1200)
 
 # --- billing (docs/billing.md) --------------------------------------------------------
 # Without a secret key billing runs on the ledger alone ("ledger-only mode"): new
-# organizations get the trial credit and owners can add credit without a payment.
+# organizations get the trial credit, and owners can add credit without a payment only where
+# the operator allows it (TUNERY_SELF_SERVICE_CREDITS: on in the embedded demo, off in
+# production, where staff add credit in the admin).
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
@@ -296,6 +298,7 @@ STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 TUNERY_TRIAL_CREDIT = os.environ.get(
     "TUNERY_TRIAL_CREDIT", "0" if STRIPE_SECRET_KEY else "10.00"
 )  # USD, a string: never a float
+TUNERY_SELF_SERVICE_CREDITS = env_bool("TUNERY_SELF_SERVICE_CREDITS", not PRODUCTION)
 # Used for duration estimates until a base model has finished jobs to measure.
 TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND = env_int("TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND", 150)
 

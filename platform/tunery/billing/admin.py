@@ -3,8 +3,11 @@
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
-from tunery.billing.models import CREDIT_KINDS, BillingAccount, LedgerEntry, Payment, Price, StripeEvent
+from tunery.billing.models import CREDIT_KINDS, BillingAccount, EntryKind, LedgerEntry, Payment, Price, StripeEvent
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
@@ -86,12 +89,24 @@ class BillingAccountAdmin(admin.ModelAdmin):
     search_fields = ["organization__name", "organization__slug", "stripe_customer_id"]
     readonly_fields = [
         "organization",
+        "add_credit",
         "stripe_customer_id",
         "stripe_payment_method_id",
         "card_brand",
         "card_last4",
         "card_exp",
     ]
+
+    @admin.display(description="Credit")
+    def add_credit(self, account):
+        """Where staff grant credit (the only way to add it without a payment when
+        TUNERY_SELF_SERVICE_CREDITS is off): a new ledger entry for this organization."""
+        url = (
+            reverse("admin:billing_ledgerentry_add")
+            + "?"
+            + urlencode({"organization": account.organization_id, "kind": EntryKind.ADJUSTMENT})
+        )
+        return format_html('<a href="{}">Add credit to {}</a>', url, account.organization)
 
 
 @admin.register(Payment)

@@ -111,6 +111,8 @@ class LedgerEntry(TenantModel):
     )
     tokens = models.BigIntegerField(null=True, blank=True)
     created_by = models.CharField(max_length=200, blank=True, default="")  # who granted a manual credit
+    # What a retried ledger-only top-up repeats (Stripe top-ups keep theirs on the Payment).
+    idempotency_key = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -126,6 +128,11 @@ class LedgerEntry(TenantModel):
                 fields=["payment"], condition=models.Q(payment__isnull=False), name="one_credit_per_payment"
             ),
             models.UniqueConstraint(fields=["organization"], condition=models.Q(kind="trial"), name="one_trial_credit"),
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_entry_per_idempotency_key",
+            ),
         ]
 
     def __str__(self) -> str:

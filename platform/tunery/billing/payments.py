@@ -14,7 +14,7 @@ from django.db import transaction
 
 from tunery.api.errors import RefusedRequest
 from tunery.billing import ledger
-from tunery.billing.models import BillingAccount, EntryKind, Payment, PaymentStatus
+from tunery.billing.models import BillingAccount, EntryKind, LedgerEntry, Payment, PaymentStatus
 from tunery.billing.money import display, from_cents, to_cents
 
 logger = logging.getLogger(__name__)
@@ -166,9 +166,7 @@ def top_up(
             param="amount",
         )
     if not stripe_enabled():
-        ledger.credit(
-            organization, EntryKind.TOP_UP, amount, "Top-up (ledger-only mode: no payment collected)", created_by=actor
-        )
+        _credit_without_payment(organization, amount, actor, idempotency_key)
         return None
     account = ledger.account_for(organization)
     if not account.has_card:
@@ -208,6 +206,42 @@ def top_up(
             f"The payment was declined: {reason}", param="payment_method", code="card_declined", status=402
         )
     return record_intent(intent, card=card, automatic=automatic, idempotency_key=key)
+
+
+@transaction.atomic
+def _credit_without_payment(organization, amount: Decimal, actor: str, idempotency_key: str) -> None:
+    """Ledger-only mode: credit with no money collected, which only the operator may allow
+    (TUNERY_SELF_SERVICE_CREDITS; otherwise staff credit in the admin). A retry with the same
+    idempotency key credits once."""
+    if not settings.TUNERY_SELF_SERVICE_CREDITS:
+        raise PaymentRefused(
+            "Adding credit yourself is turned off on this server: ask its operator to add credit.",
+            param="amount",
+            code="self_service_credits_disabled",
+            status=403,
+        )
+    key = f"top-up-{idempotency_key}" if idempotency_key else ""
+    if key:
+        ledger.locked_account(organization)  # a retry racing the first request waits for it here
+        repeated = LedgerEntry.objects.filter(organization=organization, idempotency_key=key).first()
+        if repeated is not None:
+            if repeated.amount != amount:
+                raise PaymentRefused(
+                    f"This idempotency key was used for a top-up of {display(repeated.amount)}: "
+                    "use a new key for another top-up.",
+                    param="amount",
+                    code="idempotency_key_reused",
+                    status=409,
+                )
+            return  # a retry of a credit already made
+    ledger.credit(
+        organization,
+        EntryKind.TOP_UP,
+        amount,
+        "Top-up (ledger-only mode: no payment collected)",
+        created_by=actor,
+        idempotency_key=key,
+    )
 
 
 def authentication_secret(payment: Payment) -> str:

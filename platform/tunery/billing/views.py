@@ -36,6 +36,7 @@ def billing_page(request):
             "payments": scoped(Payment, organization)[:20],
             "can_manage": Scope.ADMIN in request.membership.scopes,
             "stripe_enabled": payments.stripe_enabled(),
+            "self_service_credits": settings.TUNERY_SELF_SERVICE_CREDITS,
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "nonce": uuid.uuid4().hex,
