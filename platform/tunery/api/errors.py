@@ -4,7 +4,12 @@ The official `openai` client picks its exception class from the HTTP status and 
 `message`; `param` names the offending field (dotted for nested ones).
 """
 
+import logging
+
+import kombu.exceptions
+import redis.exceptions
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -19,7 +24,20 @@ ERROR_TYPES = {
     413: "invalid_request_error",
     415: "invalid_request_error",
     429: "rate_limit_error",
+    503: "service_unavailable_error",
 }
+
+logger = logging.getLogger(__name__)
+
+# A backing service that is down or restarting (docs/operations.md, "Faults"): the request can
+# be retried as it is, so it is a 503 with Retry-After, not a 500. Connections are re-made on the
+# next request (the database pool checks each connection, redis-py reconnects), nothing restarts.
+UNAVAILABLE = {
+    "the database": (OperationalError, InterfaceError),
+    "the cache": (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError),
+    "the task queue": (kombu.exceptions.OperationalError,),
+}
+RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(exceptions.APIException):
@@ -92,6 +110,14 @@ def openai_exception_handler(exc, context) -> Response | None:
         exc = ApiError(str(exc), status_code=413, code="request_too_large")
     elif isinstance(exc, RefusedRequest):
         exc = ApiError(exc.message, status_code=exc.status, code=exc.code, param=exc.param)
+    elif service := next((name for name, kinds in UNAVAILABLE.items() if isinstance(exc, kinds)), None):
+        logger.warning("%s is unavailable: %s", service, exc)
+        exc = ApiError(
+            f"Tunery is briefly unavailable ({service} cannot be reached). Retry in a few seconds.",
+            status_code=503,
+            code="service_unavailable",
+        )
+        exc.wait = RETRY_AFTER_SECONDS
 
     if isinstance(exc, ApiError):
         body = error_body(str(exc.detail), exc.status_code, code=exc.error_code, param=exc.param, type=exc.error_type)
