@@ -40,3 +40,25 @@ def test_seed_demo_starts_a_fine_tune_of_the_embedded_model_and_is_idempotent():
     assert f"Fine-tune: {job.public_id}" in out.getvalue() and "API key: tun_" in out.getvalue()
     call_command("seed_demo", stdout=io.StringIO())
     assert FineTuningJob.objects.count() == 1 and Organization.objects.filter(slug="demo").count() == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_in_production_unless_forced(settings, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from tunery.ops.management.commands.seed_demo import Command
+
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="published.*TUNERY_ENV=production.*--force"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not get_user_model().objects.exists() and not Organization.objects.exists()
+
+    class Reached(Exception):
+        pass
+
+    def reached(self):
+        raise Reached
+
+    monkeypatch.setattr(Command, "demo_owner", reached)
+    with pytest.raises(Reached):  # --force goes past the guard
+        call_command("seed_demo", "--force", stdout=io.StringIO())

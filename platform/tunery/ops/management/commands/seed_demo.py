@@ -37,8 +37,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--follow", action="store_true", help="follow the fine-tune until it ends (workers must be running)"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even with TUNERY_ENV=production (makes a staff superuser with the published password)",
+        )
 
-    def handle(self, *args, follow: bool, **options):
+    def handle(self, *args, follow: bool, force: bool, **options):
+        if settings.PRODUCTION and not force:
+            # The demo user is a superuser whose password is in this file and the README.
+            raise CommandError(
+                f"seed_demo creates a staff superuser ({DEMO_EMAIL}) whose password is published, so it does not "
+                "run in production (TUNERY_ENV=production). Use `manage.py create_organization` for real "
+                "accounts, or pass --force on a throwaway server."
+            )
         with transaction.atomic():
             user, organization = self.demo_owner()
         _, secret = ApiKey.issue(organization, name="demo", scopes=list(Scope.values), created_by=user)
