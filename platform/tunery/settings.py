@@ -303,6 +303,9 @@ TUNERY_SELF_SERVICE_CREDITS = env_bool("TUNERY_SELF_SERVICE_CREDITS", not PRODUC
 TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND = env_int("TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND", 150)
 
 # --- security (production) ------------------------------------------------------------
+# /metrics answers `Authorization: Bearer <this>` (the Prometheus scraper) or signed-in staff;
+# anyone else gets a 404 (docs/operations.md).
+TUNERY_METRICS_TOKEN = os.environ.get("TUNERY_METRICS_TOKEN", "")
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:

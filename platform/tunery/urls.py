@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tunery.api.organization import CurrentOrganization, MemberList
@@ -11,6 +10,7 @@ from tunery.files import api as files_api
 from tunery.inference import api as inference_api
 from tunery.jobs import api as jobs_api
 from tunery.ops.health import healthz
+from tunery.ops.metrics import metrics
 from tunery.ops.views import overview
 
 api_v1 = [
@@ -56,7 +56,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
-    path("metrics", ExportToDjangoView, name="metrics"),
+    path("metrics", metrics, name="metrics"),
     path("staff/", overview, name="staff-overview"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
