@@ -3,7 +3,7 @@ reaper on beat. Ids in, a runner or service call, nothing else."""
 
 from celery import shared_task
 
-from tunery.jobs import runner, services
+from tunery.jobs import preparation_reaper, runner, services
 
 
 @shared_task(acks_late=True)
@@ -20,4 +20,4 @@ def train_job(job_id: int, organization_id: int) -> None:
 
 @shared_task
 def reap_stalled_jobs() -> int:
-    return len(services.requeue_stalled())
+    return len(services.requeue_stalled()) + len(preparation_reaper.requeue_unprepared())
