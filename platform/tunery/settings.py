@@ -331,7 +331,15 @@ LOGGING = {
     "formatters": {
         "json": {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    # 403s and other client errors: one warning line, no traceback (tunery/ops/logging.py).
+    "filters": {"client_errors_without_traceback": {"()": "tunery.ops.logging.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["client_errors_without_traceback"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("TUNERY_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }

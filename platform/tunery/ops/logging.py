@@ -1,4 +1,5 @@
-"""One structured log line per request (JSON through the root handler)."""
+"""One structured log line per request (JSON through the root handler), and client errors
+kept to one line."""
 
 import logging
 import time
@@ -29,3 +30,17 @@ class RequestLogMiddleware:
         )
         response["X-Request-Id"] = request.id
         return response
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """Drops the traceback from a record about a 4xx response. Django attaches the exception to
+    its "Forbidden (Permission denied)" and "Bad request" warnings, so every viewer refused a
+    page wrote a full traceback; a refusal is the client's mistake, not ours, and deserves one
+    warning line (status and path are in it). 5xx records keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500:
+            record.exc_info = None
+            record.exc_text = None
+        return True
