@@ -1,6 +1,6 @@
 """How the OpenAPI schema describes Tunery's authentication."""
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -26,3 +26,13 @@ class SessionScheme(OpenApiAuthenticationExtension):
             "name": "sessionid",
             "description": "The web session of a signed-in member.",
         }
+
+
+class AutoOrField(OpenApiSerializerFieldExtension):
+    """`AutoOr(inner)`: the inner field's schema, or the string "auto", or null."""
+
+    target_class = "tunery.api.serializers.AutoOr"
+
+    def map_serializer_field(self, auto_schema, direction):
+        inner = auto_schema._map_serializer_field(self.target.inner, direction)
+        return {"oneOf": [inner, {"type": "string", "enum": ["auto"]}], "nullable": True}

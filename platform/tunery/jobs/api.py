@@ -1,5 +1,6 @@
 """OpenAI's `/v1/fine_tuning/jobs` API, and `/v1/models` for what an organization can use."""
 
+from django.db.models.fields.json import KeyTextTransform
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -40,13 +41,20 @@ class JobList(JobAPIView):
     )
     def get(self, request):
         queryset = self.get_queryset()
-        for key, value in request.query_params.items():
-            if key.startswith("metadata[") and key.endswith("]"):
-                queryset = queryset.filter(**{f"metadata__{key[9:-1]}": value})
+        filters = [
+            (k[9:-1], v) for k, v in request.query_params.items() if k.startswith("metadata[") and k.endswith("]")
+        ]
+        for index, (key, value) in enumerate(filters):
+            # The key is one JSON key, taken literally: `metadata[x__contains]` names the key
+            # "x__contains" and is no Django lookup (an f-string filter would have made it one).
+            queryset = queryset.annotate(**{f"metadata_{index}": KeyTextTransform(key, "metadata")}).filter(
+                **{f"metadata_{index}": value}
+            )
         return cursor_page(request, queryset, job_data)
 
     @extend_schema(operation_id="create_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
     def post(self, request):
+        CreateJobRequest.check(request.data)
         job = services.create_job(request.organization, request.data)
         return Response(job_data(job))
 
@@ -57,6 +65,7 @@ class JobEstimate(JobAPIView):
 
     @extend_schema(operation_id="estimate_fine_tuning_job", request=CreateJobRequest, responses={200: dict})
     def post(self, request):
+        CreateJobRequest.check(request.data)
         estimate, refusal = services.estimate(request.organization, request.data)
         return Response(
             {

@@ -39,6 +39,15 @@ class BaseModel(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def lora_layer_names(self) -> set[str]:
+        """The layer names LoRA may target in this model's blocks, known without loading it.
+        The catalogue entry lists the layers trained by default; a Llama-style entry (all its
+        names are Llama's) has all seven linear layers of a Llama block to choose from."""
+        from workers.ml.base_models import LLAMA_LINEAR_MODULES
+
+        names = set(self.lora_target_modules)
+        return names | set(LLAMA_LINEAR_MODULES) if names <= set(LLAMA_LINEAR_MODULES) else names
+
     def spec(self):
         from workers.ml.base_models import BaseModelSpec
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from tunery.api.serializers import AutoOr, StrictCharField, StrictSerializer
 from tunery.jobs.holdout import evaluation_caveat
 from tunery.jobs.models import Checkpoint, FineTuningJob, JobEvent
 
@@ -80,30 +81,56 @@ def checkpoint_data(checkpoint: Checkpoint) -> dict:
     }
 
 
-class Hyperparameters(serializers.Serializer):
-    n_epochs = serializers.JSONField(required=False, help_text='a whole number or "auto"')
-    batch_size = serializers.JSONField(required=False, help_text='a whole number or "auto"')
-    learning_rate_multiplier = serializers.JSONField(required=False, help_text='a number or "auto"')
-    lora_r = serializers.IntegerField(required=False)
-    lora_alpha = serializers.FloatField(required=False)
-    lora_dropout = serializers.FloatField(required=False)
-    lora_target_modules = serializers.ListField(child=serializers.CharField(), required=False)
-    max_seq_len = serializers.IntegerField(required=False)
-    warmup_ratio = serializers.FloatField(required=False)
-    lr_scheduler = serializers.CharField(required=False)
-    early_stopping_patience = serializers.IntegerField(required=False)
-    eval_interval = serializers.JSONField(required=False)
-    checkpoint_interval = serializers.JSONField(required=False)
+class Hyperparameters(StrictSerializer):
+    """Every hyperparameter the resolver knows (workers.ml.hyperparameters.FIELDS; a test keeps
+    the two lists equal). Types are checked here, ranges by the resolver."""
+
+    n_epochs = AutoOr(serializers.IntegerField())
+    batch_size = AutoOr(serializers.IntegerField())
+    learning_rate_multiplier = AutoOr(serializers.FloatField())
+    lora_r = AutoOr(serializers.IntegerField())
+    lora_alpha = AutoOr(serializers.FloatField())
+    lora_dropout = AutoOr(serializers.FloatField())
+    lora_target_modules = AutoOr(
+        serializers.ListField(child=StrictCharField(), allow_empty=False),
+        help_text="layer names of the base model's blocks, e.g. q_proj, v_proj",
+    )
+    max_seq_len = AutoOr(serializers.IntegerField())
+    warmup_ratio = AutoOr(serializers.FloatField())
+    lr_scheduler = AutoOr(StrictCharField())
+    early_stopping_patience = AutoOr(serializers.IntegerField())
+    eval_interval = serializers.JSONField(required=False, help_text='steps, "epoch" or "auto"')
+    checkpoint_interval = serializers.JSONField(required=False, help_text='steps, "epoch" or "auto"')
+    gradient_accumulation_steps = AutoOr(serializers.IntegerField())
+    weight_decay = AutoOr(serializers.FloatField())
 
 
-class CreateJobRequest(serializers.Serializer):
-    """For the schema: the body is read as JSON and checked by tunery.jobs.services."""
-
-    model = serializers.CharField()
-    training_file = serializers.CharField()
-    validation_file = serializers.CharField(required=False, allow_null=True)
-    suffix = serializers.CharField(required=False, allow_null=True)
-    seed = serializers.IntegerField(required=False, allow_null=True)
-    metadata = serializers.DictField(child=serializers.CharField(), required=False, allow_null=True)
+class Supervised(StrictSerializer):
     hyperparameters = Hyperparameters(required=False)
-    method = serializers.JSONField(required=False)
+
+
+class Method(StrictSerializer):
+    type = serializers.ChoiceField(choices=["supervised"], required=False)
+    supervised = Supervised(required=False)
+
+
+class CreateJobRequest(StrictSerializer):
+    """The body of `POST /v1/fine_tuning/jobs` and `/estimate`: its shape (fields and JSON
+    types) is checked here; values against the organization's files and models by
+    tunery.jobs.services, which the web form calls too."""
+
+    model = StrictCharField()
+    training_file = StrictCharField()
+    validation_file = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    suffix = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    seed = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
+    metadata = serializers.DictField(child=StrictCharField(allow_blank=True), required=False, allow_null=True)
+    hyperparameters = Hyperparameters(required=False)
+    method = Method(required=False)
+
+    @classmethod
+    def check(cls, data) -> None:
+        """Raise the first problem of `data` as a 400 naming the field (dotted when nested)."""
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("The body must be a JSON object.")
+        cls(data=data).is_valid(raise_exception=True)

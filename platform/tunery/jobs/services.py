@@ -67,6 +67,8 @@ def _check_metadata(metadata) -> dict:
 def hyperparameters_of(data: dict) -> dict:
     """OpenAI accepts them top-level (legacy) or under method.supervised; Tunery reads both."""
     method = data.get("method") or {}
+    if not isinstance(method, dict) or not isinstance(method.get("supervised") or {}, dict):
+        raise JobError("method must be an object with an object `supervised`.", param="method")
     if method:
         if method.get("type", "supervised") != "supervised":
             raise JobError(
@@ -114,7 +116,7 @@ def check_request(organization, data: dict) -> JobRequest:
         else None
     )
     suffix = data.get("suffix") or ""
-    if suffix and not SUFFIX.match(suffix):
+    if suffix and (not isinstance(suffix, str) or not SUFFIX.match(suffix)):
         raise JobError("suffix: up to 40 lowercase letters, digits and dashes.", param="suffix")
     seed = data.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31):
@@ -124,6 +126,7 @@ def check_request(organization, data: dict) -> JobRequest:
         raise JobError("hyperparameters must be an object.", param="hyperparameters")
     n_train = examples_to_train(training_file.n_examples or 1, validation_file is not None)
     n_epochs = _check_hyperparameters(hyperparameters, n_train, resolved.base).n_epochs
+    _check_target_modules(hyperparameters.get("lora_target_modules"), resolved.base)
     return JobRequest(
         resolved=resolved,
         training_file=training_file,
@@ -190,6 +193,22 @@ def _check_hyperparameters(raw: dict, n_train_examples: int, base):
         return resolve_hyperparameters(raw, n_train_examples, base.spec())
     except TrainingError as error:
         raise JobError(error.message, param=error.param, code=error.code)
+
+
+def _check_target_modules(targets, base) -> None:
+    """A layer name the model does not have failed the job in the worker, minutes later (peft
+    finds no module to wrap): refuse it now, from the catalogue's names."""
+    if not isinstance(targets, list):
+        return  # "auto" or absent: the catalogue's own list
+    known = base.lora_layer_names()
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        raise JobError(
+            f"hyperparameters.lora_target_modules: {base.name} has no layer named {unknown[0]!r}; "
+            f"choose from {', '.join(sorted(known))}.",
+            param="hyperparameters.lora_target_modules",
+            code="invalid_hyperparameter",
+        )
 
 
 def enqueue_preparation(job: FineTuningJob) -> None:

@@ -1,0 +1,65 @@
+"""Request-body serializers that say no: to fields they do not declare, and to a value of the
+wrong JSON type (DRF's CharField would turn `123` into "123", its IntegerField "8" into 8).
+
+OpenAI's API answers an unknown parameter with a 400 ("Unrecognized request argument
+supplied"), and so does Tunery: a misspelt field must not be ignored silently. The official
+`openai` client sends only the arguments it is given, so nothing it sends on its own is
+refused (tests/jobs/test_training_end_to_end.py and tests/inference/test_gateway.py use it).
+"""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses a field it does not declare, naming it (nested ones too: `method.dpo`)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = [name for name in data if name not in self.fields or self.fields[name].read_only]
+            if unknown:
+                raise serializers.ValidationError(
+                    {unknown[0]: [f"unknown parameter; known ones are {', '.join(self.writable_names())}."]}
+                )
+        return super().to_internal_value(data)
+
+    def writable_names(self) -> list[str]:
+        return [name for name, field in self.fields.items() if not field.read_only]
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else."""
+
+    default_error_messages = {"invalid": "must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AutoOr(serializers.Field):
+    """`"auto"` (or null, the same), or a value of `inner`'s JSON type. Only the type is checked
+    here; the ranges are the resolver's (workers.ml.hyperparameters), which names the field."""
+
+    def __init__(self, inner: serializers.Field, **kwargs):
+        self.inner = inner
+        super().__init__(required=False, allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if data == "auto":
+            return data
+        type_ok = {
+            serializers.IntegerField: lambda v: isinstance(v, int) or (isinstance(v, float) and v.is_integer()),
+            serializers.FloatField: lambda v: isinstance(v, (int, float)),
+        }
+        for kind, check in type_ok.items():
+            if isinstance(self.inner, kind) and (isinstance(data, bool) or not check(data)):
+                raise serializers.ValidationError(
+                    f'must be {"a whole number" if kind is serializers.IntegerField else "a number"} or "auto".'
+                )
+        return self.inner.run_validation(data)
+
+    def to_representation(self, value):
+        return value
