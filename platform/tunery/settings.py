@@ -107,7 +107,13 @@ if os.environ.get("DATABASE_URL"):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 2,
             "max_size": env_int("TUNERY_DB_POOL_SIZE", 20),
-            "timeout": 10,
+            # While the server is down a request waits this long for a connection, then answers
+            # 503 service_unavailable (tunery.api.errors), instead of hanging.
+            "timeout": 5,
+            # The pool retries a failed connection with a doubling delay and no cap of its own
+            # (a 17 s outage took 30 s to recover): give each attempt up after 10 s, so the next
+            # request starts a fresh one at once (docs/operations.md, "Faults").
+            "reconnect_timeout": 10,
         }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
