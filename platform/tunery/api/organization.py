@@ -2,9 +2,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from tunery.api.pagination import cursor_page
+from tunery.api.serializers import RejectUnknownFields
 from tunery.api.views import OrganizationAPIView
 from tunery.orgs.models import Membership
 from tunery.orgs.serializers import MemberSerializer, OrganizationSerializer
+
+
+class OrganizationUpdate(RejectUnknownFields, OrganizationSerializer):
+    """PATCH refuses fields it cannot change (`slug`, `id`...) rather than ignoring them."""
 
 
 class CurrentOrganization(OrganizationAPIView):
@@ -15,9 +20,9 @@ class CurrentOrganization(OrganizationAPIView):
     def get(self, request):
         return Response(OrganizationSerializer(request.organization).data)
 
-    @extend_schema(request=OrganizationSerializer)
+    @extend_schema(request=OrganizationUpdate)
     def patch(self, request):
-        serializer = OrganizationSerializer(request.organization, data=request.data, partial=True)
+        serializer = OrganizationUpdate(request.organization, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)

@@ -8,12 +8,14 @@ refused (tests/jobs/test_training_end_to_end.py and tests/inference/test_gateway
 """
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from rest_framework import serializers
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses a field it does not declare, naming it (nested ones too: `method.dpo`)."""
+class RejectUnknownFields:
+    """Mixed into a serializer (plain or model): refuses a field it does not declare or that is
+    read-only, naming it (nested ones too: `method.dpo`)."""
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
@@ -26,6 +28,10 @@ class StrictSerializer(serializers.Serializer):
 
     def writable_names(self) -> list[str]:
         return [name for name, field in self.fields.items() if not field.read_only]
+
+
+class StrictSerializer(RejectUnknownFields, serializers.Serializer):
+    pass
 
 
 class StrictCharField(serializers.CharField):
@@ -63,3 +69,19 @@ class AutoOr(serializers.Field):
 
     def to_representation(self, value):
         return value
+
+
+class UnixTimestampField(serializers.IntegerField):
+    """A moment as Unix seconds, like every other timestamp of the API (`created_at`...)."""
+
+    default_error_messages = {"invalid": "must be a time in Unix seconds (a whole number)."}
+
+    LATEST = 253402300799  # the end of the year 9999
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int) or not 0 <= data <= self.LATEST:
+            self.fail("invalid")
+        return datetime.fromtimestamp(data, tz=UTC)
+
+    def to_representation(self, value):
+        return int(value.timestamp())

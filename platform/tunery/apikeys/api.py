@@ -41,6 +41,7 @@ class ApiKeyDetail(OrganizationAPIView):
     serializer_class = ApiKeySerializer
     read_scope = Scope.ADMIN
     lookup_url_kwarg = "key_id"
+    object_name = "API key"
 
     @extend_schema(operation_id="retrieve_api_key")
     def get(self, request, key_id: str):

@@ -1,17 +1,18 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from tunery.api.serializers import RejectUnknownFields, UnixTimestampField
 from tunery.apikeys.models import ApiKey
 from tunery.orgs.roles import Scope
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(RejectUnknownFields, serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     object = serializers.SerializerMethodField()
     redacted_value = serializers.CharField(source="redacted", read_only=True)
     status = serializers.CharField(read_only=True)
     created_at = serializers.SerializerMethodField()
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_at = UnixTimestampField(required=False, allow_null=True)
     last_used_at = serializers.SerializerMethodField()
     scopes = serializers.ListField(child=serializers.ChoiceField(choices=Scope.values), allow_empty=False)
 

@@ -13,6 +13,7 @@ from tunery.orgs.roles import Scope
 
 class EvaluationAPIView(OrganizationAPIView):
     model = EvaluationRun
+    object_name = "evaluation"
     write_scope = Scope.FINE_TUNE
     lookup_url_kwarg = "evaluation_id"
 

@@ -18,6 +18,7 @@ from tunery.orgs.roles import Scope
 
 class FileAPIView(OrganizationAPIView):
     model = File
+    object_name = "file"
     serializer_class = FileSerializer
     write_scope = Scope.FINE_TUNE
     lookup_url_kwarg = "file_id"

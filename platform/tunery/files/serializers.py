@@ -1,6 +1,10 @@
 from rest_framework import serializers
 
+from tunery.api.serializers import StrictSerializer
 from tunery.files.models import File
+
+# numpy's generators take seeds from 0 up; a negative one was accepted here and failed in the worker.
+SEED_RANGE = {"min_value": 0, "max_value": 2**63 - 1}
 
 
 class FileSerializer(serializers.ModelSerializer):
@@ -49,7 +53,7 @@ class UploadSerializer(serializers.Serializer):
     purpose = serializers.CharField()
 
 
-class ConvertSerializer(serializers.Serializer):
+class ConvertSerializer(StrictSerializer):
     mapping = serializers.DictField(
         child=serializers.CharField(allow_null=True, allow_blank=True),
         help_text='{"system": col|null, "user": col, "assistant": col}',
@@ -57,16 +61,16 @@ class ConvertSerializer(serializers.Serializer):
     system_prompt = serializers.CharField(required=False, allow_null=True, allow_blank=True)
 
 
-class SplitSerializer(serializers.Serializer):
+class SplitSerializer(StrictSerializer):
     validation_fraction = serializers.FloatField(min_value=0.01, max_value=0.9)
-    seed = serializers.IntegerField(default=0)
+    seed = serializers.IntegerField(default=0, **SEED_RANGE)
     stratify = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="null: stratify when the data is class-like"
     )
 
 
-class TransformSerializer(serializers.Serializer):
+class TransformSerializer(StrictSerializer):
     redact_pii = serializers.BooleanField(default=False)
     deduplicate = serializers.BooleanField(default=False)
-    shuffle_seed = serializers.IntegerField(required=False, allow_null=True, default=None)
+    shuffle_seed = serializers.IntegerField(required=False, allow_null=True, default=None, **SEED_RANGE)
     split = SplitSerializer(required=False, allow_null=True, default=None)

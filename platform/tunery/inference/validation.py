@@ -5,6 +5,21 @@ from tunery.api.errors import ApiError
 MAX_N = 8
 MAX_STOP = 4
 
+# OpenAI's request parameters. Anything else is refused as OpenAI refuses it ("Unrecognized
+# request argument supplied"), so a misspelt `max_token` is not silently ignored. Parameters
+# listed here that the engine cannot honour are refused by the engine, naming them.
+COMMON_PARAMETERS = {
+    "model", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty", "seed", "stop",
+    "stream", "stream_options", "temperature", "top_p", "user",
+}  # fmt: skip
+CHAT_PARAMETERS = COMMON_PARAMETERS | {
+    "messages", "audio", "function_call", "functions", "max_completion_tokens", "metadata", "modalities",
+    "parallel_tool_calls", "prediction", "prompt_cache_key", "reasoning_effort", "response_format",
+    "safety_identifier", "service_tier", "store", "tool_choice", "tools", "top_logprobs", "verbosity",
+    "web_search_options",
+}  # fmt: skip
+COMPLETION_PARAMETERS = COMMON_PARAMETERS | {"prompt", "best_of", "echo", "suffix"}
+
 
 def _fail(param: str, message: str) -> ApiError:
     return ApiError(f"{param}: {message}", param=param, code="invalid_value")
@@ -23,6 +38,12 @@ def _number(body: dict, name: str, low: float, high: float, integer: bool = Fals
 def validate(body, endpoint: str) -> dict:
     if not isinstance(body, dict):
         raise ApiError("The body must be a JSON object.", code="invalid_value")
+    known = CHAT_PARAMETERS if endpoint == "chat.completions" else COMPLETION_PARAMETERS
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise ApiError(
+            f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0], code="unknown_parameter"
+        )
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise ApiError("You must provide a model parameter.", param="model", code="missing_required_parameter")
     if endpoint == "chat.completions":
@@ -56,4 +77,9 @@ def validate(body, endpoint: str) -> dict:
         raise _fail("stop", f"must be a string or a list of up to {MAX_STOP} strings.")
     if "stream" in body and not isinstance(body["stream"], bool):
         raise _fail("stream", "must be true or false.")
+    options = body.get("stream_options")
+    if options is not None and (
+        not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool)
+    ):
+        raise _fail("stream_options", 'must be an object such as {"include_usage": true}.')
     return body

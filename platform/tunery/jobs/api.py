@@ -18,6 +18,7 @@ from tunery.orgs.roles import Scope
 
 class JobAPIView(OrganizationAPIView):
     model = FineTuningJob
+    object_name = "fine-tuning job"
     write_scope = Scope.FINE_TUNE
     lookup_url_kwarg = "job_id"
 
