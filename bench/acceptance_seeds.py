@@ -41,7 +41,7 @@ def run(seed: int, folder: Path) -> dict:
         "base_exact": report["base"]["exact_match_accuracy"],
         "fine_tuned_exact": report["fine_tuned"]["exact_match_accuracy"],
         "learning_rate": result.hyperparameters.learning_rate,
-        "base_token_accuracy": result.hyperparameters.base_token_accuracy,
+        "answer_familiarity": result.hyperparameters.answer_familiarity,
         "seconds": round(time.monotonic() - started),
     }
 

@@ -109,7 +109,7 @@ def test_the_same_task_delivered_twice_trains_once(api_a, tiny_base, training_fi
     assert job.events.filter(message__startswith="Training started").count() == 1
     # The auto learning rate is chosen when training starts, and the job shows what was used.
     resolved = job.resolved_hyperparameters
-    assert resolved["base_token_accuracy"] is not None
+    assert resolved["answer_familiarity"] is not None
     assert (
         api_a.get(f"/v1/fine_tuning/jobs/{job.public_id}").json()["hyperparameters"]["learning_rate_multiplier"]
         == resolved["learning_rate_multiplier"]

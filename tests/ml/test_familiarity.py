@@ -58,7 +58,7 @@ def test_copied_answers_get_a_lower_rate_than_invented_labels(tmp_path):
     labels, label_calls = fit(labels_file, tmp_path / "label-job")
 
     copied, invented = copy.hyperparameters, labels.hyperparameters
-    assert copied.base_token_accuracy > 0.5 > 0.2 > invented.base_token_accuracy
+    assert copied.answer_familiarity > 0.5 > 0.2 > invented.answer_familiarity
     assert copied.learning_rate < invented.learning_rate / 2
     # The job hears the values the run uses, and why.
     assert copy_calls.hyperparameters == [copied]
@@ -67,7 +67,7 @@ def test_copied_answers_get_a_lower_rate_than_invented_labels(tmp_path):
 
 def test_an_explicit_multiplier_is_not_measured_or_changed(tmp_path):
     result, calls = fit(write_copy_task(tmp_path), tmp_path / "job", {**ONE_STEP, "learning_rate_multiplier": 0.5})
-    assert result.hyperparameters.base_token_accuracy is None
+    assert result.hyperparameters.answer_familiarity is None
     assert result.hyperparameters.learning_rate == pytest.approx(base_learning_rate(EMBEDDED_DEFAULT) / 2)
     assert not any("predicts" in event for event in calls.events)
 

@@ -96,13 +96,13 @@ def test_the_auto_learning_rate_shrinks_with_the_models_width():
 
 def test_the_auto_rate_falls_as_the_base_model_already_predicts_more_of_the_answers():
     def rate(accuracy):
-        return resolve_hyperparameters({}, 216, EMBEDDED_DEFAULT, base_token_accuracy=accuracy)
+        return resolve_hyperparameters({}, 216, EMBEDDED_DEFAULT, answer_familiarity=accuracy)
 
     unguessable, half, copied = rate(0.0), rate(0.5), rate(0.85)
     assert unguessable.learning_rate == pytest.approx(base_learning_rate(EMBEDDED_DEFAULT))
     assert unguessable.learning_rate > half.learning_rate > copied.learning_rate
     assert copied.learning_rate_multiplier == pytest.approx(FAMILIAR_SLOWDOWN**-0.85, abs=1e-3)
-    assert copied.base_token_accuracy == 0.85
+    assert copied.answer_familiarity == 0.85
     # The multiplier is the resolved value a user can copy into a new job for the same rate.
     assert copied.learning_rate == pytest.approx(base_learning_rate(EMBEDDED_DEFAULT) * copied.learning_rate_multiplier)
     # Without a measurement (a cost estimate, job preparation) the rate is the model's base rate.
@@ -110,7 +110,7 @@ def test_the_auto_rate_falls_as_the_base_model_already_predicts_more_of_the_answ
 
 
 def test_an_explicit_multiplier_ignores_what_the_base_model_predicts():
-    hp = resolve_hyperparameters({"learning_rate_multiplier": 0.5}, 216, EMBEDDED_DEFAULT, base_token_accuracy=0.9)
+    hp = resolve_hyperparameters({"learning_rate_multiplier": 0.5}, 216, EMBEDDED_DEFAULT, answer_familiarity=0.9)
     assert hp.learning_rate == pytest.approx(base_learning_rate(EMBEDDED_DEFAULT) / 2)
     assert not learning_rate_is_auto({"learning_rate_multiplier": 0.5})
     assert learning_rate_is_auto({"learning_rate_multiplier": "auto"}) and learning_rate_is_auto({})

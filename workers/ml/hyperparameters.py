@@ -43,8 +43,8 @@ from workers.ml.errors import TrainingError
 # the catalogue does not give keeps the conservative BASE_LEARNING_RATE.
 REFERENCE_LEARNING_RATE, REFERENCE_WIDTH = 2e-3, 576
 BASE_LEARNING_RATE = 5e-4
-# The auto multiplier falls from 1 to 1/FAMILIAR_SLOWDOWN as the base model's token accuracy on
-# the answers rises from 0 to 1 (geometrically: each tenth of accuracy divides the rate by the
+# The auto multiplier falls from 1 to 1/FAMILIAR_SLOWDOWN as the share of answer tokens the base
+# model already predicts rises from 0 to 1 (geometrically: each tenth of it divides the rate by the
 # same factor). Calibrated on two copy-heavy tasks of bench/learning.py, checked on the others.
 FAMILIAR_SLOWDOWN = 8.0
 SCHEDULERS = ("linear", "cosine", "constant")
@@ -98,8 +98,9 @@ class Hyperparameters:
     weight_decay: float
     steps_per_epoch: int
     total_steps: int
-    # The base model's token accuracy on the answers, when the auto rate was chosen from it.
-    base_token_accuracy: float | None = None
+    # Share of answer tokens the base model already predicts (familiarity.py), when the auto rate
+    # was chosen from it.
+    answer_familiarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,10 +139,10 @@ def base_learning_rate(spec: BaseModelSpec) -> float:
     return REFERENCE_LEARNING_RATE * REFERENCE_WIDTH / spec.hidden_size
 
 
-def auto_learning_rate_multiplier(base_token_accuracy: float) -> float:
+def auto_learning_rate_multiplier(answer_familiarity: float) -> float:
     """The rate multiplier for a task whose answers the base model predicts this well: high
     rates learn new mappings, low ones keep the copying skills a pretrained model has."""
-    return round(FAMILIAR_SLOWDOWN ** (-min(max(base_token_accuracy, 0.0), 1.0)), 3)
+    return round(FAMILIAR_SLOWDOWN ** (-min(max(answer_familiarity, 0.0), 1.0)), 3)
 
 
 def auto_batch_size(n_examples: int) -> int:
@@ -181,11 +182,11 @@ def resolve_hyperparameters(
     raw: dict[str, Any] | None,
     n_train_examples: int,
     spec: BaseModelSpec,
-    base_token_accuracy: float | None = None,
+    answer_familiarity: float | None = None,
 ) -> Hyperparameters:
     """Concrete hyperparameters for ``n_train_examples`` examples on ``spec``.
 
-    An auto ``learning_rate_multiplier`` comes from ``base_token_accuracy`` when it is given
+    An auto ``learning_rate_multiplier`` comes from ``answer_familiarity`` when it is given
     (the trainer measures it on the loaded model); without it (a cost estimate, job
     preparation) it is 1.0.
 
@@ -204,10 +205,10 @@ def resolve_hyperparameters(
     accumulation = _number(raw, "gradient_accumulation_steps", int, 1, batch_size, 1)
     n_epochs = _number(raw, "n_epochs", int, 1, 50, auto_n_epochs(n_train_examples))
     auto_multiplier = DEFAULTS["learning_rate_multiplier"]
-    if base_token_accuracy is not None:
+    if answer_familiarity is not None:
         # Rounded first, so a resumed run that reads it back resolves the same rate.
-        base_token_accuracy = round(base_token_accuracy, 4)
-        auto_multiplier = auto_learning_rate_multiplier(base_token_accuracy)
+        answer_familiarity = round(answer_familiarity, 4)
+        auto_multiplier = auto_learning_rate_multiplier(answer_familiarity)
     multiplier = _number(raw, "learning_rate_multiplier", float, 1e-3, 20.0, auto_multiplier)
     lora_r = _number(raw, "lora_r", int, 1, 512, DEFAULTS["lora_r"])
     lora_alpha = _number(raw, "lora_alpha", float, 0.01, 4096, 2.0 * lora_r)
@@ -253,7 +254,7 @@ def resolve_hyperparameters(
         weight_decay=weight_decay,
         steps_per_epoch=steps_per_epoch,
         total_steps=steps_per_epoch * n_epochs,
-        base_token_accuracy=base_token_accuracy,
+        answer_familiarity=answer_familiarity,
     )
 
 

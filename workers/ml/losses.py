@@ -17,6 +17,7 @@ class TokenStats:
     loss_sum: torch.Tensor  # summed cross-entropy over trained tokens (keeps the graph)
     n_correct: int  # trained tokens whose greedy prediction is the label
     n_tokens: int  # trained tokens
+    n_confident: int  # trained tokens predicted with probability above 1/e (loss below 1 nat)
 
 
 def token_stats(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> TokenStats:
@@ -35,9 +36,10 @@ def token_stats(model: PreTrainedModel, batch: dict[str, torch.Tensor]) -> Token
     ).last_hidden_state
     logits = output_logits(model, hidden[:, :-1][keep])
     targets = targets_all[keep]
-    loss_sum = F.cross_entropy(logits, targets, reduction="sum")
+    losses = F.cross_entropy(logits, targets, reduction="none")
     n_correct = int((logits.detach().argmax(dim=-1) == targets).sum())
-    return TokenStats(loss_sum, n_correct, int(targets.numel()))
+    n_confident = int((losses.detach() < 1.0).sum())
+    return TokenStats(losses.sum(), n_correct, int(targets.numel()), n_confident)
 
 
 def output_logits(model: PreTrainedModel, hidden: torch.Tensor) -> torch.Tensor:

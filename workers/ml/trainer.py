@@ -35,7 +35,7 @@ from workers.ml.checkpoints import (
     write_atomically,
 )
 from workers.ml.errors import TrainingError
-from workers.ml.familiarity import base_token_accuracy, familiarity_sample
+from workers.ml.familiarity import familiarity_sample, measure_familiarity
 from workers.ml.hyperparameters import (
     Hyperparameters,
     learning_rate_is_auto,
@@ -337,20 +337,20 @@ class _Run:
             return planned
         saved = latest_resumable(config.output_dir) if config.resume else None
         if saved is not None:
-            accuracy = read_trainer_state(saved)["hyperparameters"].get("base_token_accuracy")
+            familiarity = read_trainer_state(saved)["hyperparameters"].get("answer_familiarity")
         else:
             with self.autocast():
-                accuracy = base_token_accuracy(self.model, self.plan.train, self.tokenizer.pad_token_id, self.device)
-        hp = resolve_hyperparameters(config.hyperparameters, len(self.plan.train), config.base_model, accuracy)
+                familiarity = measure_familiarity(self.model, self.plan.train, self.tokenizer.pad_token_id, self.device)
+        hp = resolve_hyperparameters(config.hyperparameters, len(self.plan.train), config.base_model, familiarity)
         self.plan = replace(self.plan, hyperparameters=hp)
         if saved is None:
             self.callbacks.on_event(
                 "info",
                 f"Learning rate {hp.learning_rate:.2g} (multiplier {hp.learning_rate_multiplier:g}): before training, "
-                f"the model predicts {accuracy:.0%} of the answer tokens of "
-                f"{len(familiarity_sample(self.plan.train))} training examples. Answers it cannot guess "
-                "get a high rate to learn them; answers it mostly copies from the prompt get a low one "
-                "that keeps its copying skill.",
+                f"the model already predicts {familiarity:.0%} of the answer tokens of "
+                f"{len(familiarity_sample(self.plan.train))} training examples with confidence (p > 1/e). "
+                "Answers it cannot guess get a high rate to learn them; answers it mostly copies from the "
+                "prompt get a low one that keeps its copying skill.",
             )
         return hp
 
