@@ -149,6 +149,7 @@ def browser():
         "--window-size=1280,900",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console messages, e.g. CSP refusals
     driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
     driver.implicitly_wait(5)
     yield driver

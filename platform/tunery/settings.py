@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 from tunery.env import env_bool, env_int, env_list, env_secret
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "django_prometheus",
     "tunery.api",
     "tunery.orgs",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tunery.ops.logging.RequestLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -309,6 +312,25 @@ TUNERY_SELF_SERVICE_CREDITS = env_bool("TUNERY_SELF_SERVICE_CREDITS", not PRODUC
 TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND = env_int("TUNERY_DEFAULT_TRAINING_TOKENS_PER_SECOND", 150)
 
 # --- security (production) ------------------------------------------------------------
+# Content-Security-Policy (django-csp) on every page: scripts, styles, images and requests
+# from our own origin only, as every asset is self-hosted. The progress bars' widths are style
+# attributes (style-src-attr); the billing page adds Stripe.js's origin (billing/views.py) and
+# /api/docs Swagger UI's inline stylesheet (urls.py). docs/operations.md#security.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 # /metrics answers `Authorization: Bearer <this>` (the Prometheus scraper) or signed-in staff;
 # anyone else gets a 404 (docs/operations.md).
 TUNERY_METRICS_TOKEN = os.environ.get("TUNERY_METRICS_TOKEN", "")

@@ -1,6 +1,8 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from tunery.api.organization import CurrentOrganization, MemberList
 from tunery.apikeys.api import ApiKeyDetail, ApiKeyList
@@ -54,7 +56,13 @@ api_v1 = [
 urlpatterns = [
     path("v1/", include((api_v1, "v1"))),
     path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view loads Swagger UI's set-up script from a URL (the CSP allows no inline
+    # script); its page still carries a small inline stylesheet.
+    path(
+        "api/docs",
+        csp_update({"style-src-elem": UNSAFE_INLINE})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+        name="api-docs",
+    ),
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
     path("staff/", overview, name="staff-overview"),

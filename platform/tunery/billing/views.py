@@ -3,6 +3,7 @@ export and receipts, and the operators' revenue view."""
 
 import csv
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -26,7 +27,7 @@ from tunery.orgs.tenancy import get_for_member, scoped
 @member_required()
 def billing_page(request):
     organization = request.organization
-    return render(
+    page = render(
         request,
         "billing/page.html",
         {
@@ -42,6 +43,7 @@ def billing_page(request):
             "nonce": uuid.uuid4().hex,
         },
     )
+    return _allow_stripe_js(page) if payments.stripe_enabled() else page
 
 
 def _refused(request, error: RefusedRequest) -> None:
@@ -98,7 +100,7 @@ def authenticate_payment(request, payment_id: str):
     except RefusedRequest as error:
         _refused(request, error)
         return redirect("billing:page")
-    return render(
+    page = render(
         request,
         "billing/authenticate.html",
         {
@@ -108,6 +110,22 @@ def authenticate_payment(request, payment_id: str):
             "stripe_js_url": settings.STRIPE_JS_URL,
         },
     )
+    return _allow_stripe_js(page)
+
+
+def _allow_stripe_js(response):
+    """Stripe.js is loaded from Stripe (STRIPE_JS_URL), shows the card field and the bank's
+    check in Stripe's frames and talks to Stripe's API: the Content-Security-Policy of a page
+    that loads it names those origins (django-csp's per-response update; every other page
+    allows our own origin only)."""
+    stripe_js = urlsplit(settings.STRIPE_JS_URL)
+    origin = f"{stripe_js.scheme}://{stripe_js.netloc}"
+    response._csp_update = {
+        "script-src": [origin],
+        "frame-src": [origin, "https://*.js.stripe.com", "https://hooks.stripe.com"],
+        "connect-src": [origin, "https://api.stripe.com"],
+    }
+    return response
 
 
 @member_required(Scope.ADMIN)
