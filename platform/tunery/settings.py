@@ -240,7 +240,7 @@ REST_FRAMEWORK = {
         "tunery.apikeys.authentication.SessionMemberAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tunery.api.permissions.HasScope"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "tunery.api.schema.TuneryAutoSchema",
     "EXCEPTION_HANDLER": "tunery.api.errors.openai_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "tunery.api.negotiation.AlwaysJSON",
@@ -258,6 +258,8 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page are public and the same for everyone: no API authentication
     # (which would also put a Principal where the page's context processors expect a User).
     "SERVE_AUTHENTICATION": [],
+    # Request bodies get their own components, without the read-only fields of the answers.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

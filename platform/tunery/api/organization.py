@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from tunery.api.pagination import cursor_page
+from tunery.api.schema import page_of
 from tunery.api.serializers import RejectUnknownFields
 from tunery.api.views import OrganizationAPIView
 from tunery.orgs.models import Membership
@@ -32,6 +33,7 @@ class MemberList(OrganizationAPIView):
     model = Membership
     serializer_class = MemberSerializer
 
+    @extend_schema(responses={200: page_of(MemberSerializer)})
     def get(self, request):
         queryset = self.get_queryset().select_related("user")
         return cursor_page(request, queryset, lambda m: MemberSerializer(m).data)

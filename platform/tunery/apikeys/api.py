@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from tunery.api.pagination import cursor_page
+from tunery.api.schema import page_of
 from tunery.api.views import OrganizationAPIView
 from tunery.apikeys.models import ApiKey
 from tunery.apikeys.serializers import ApiKeySerializer, CreatedApiKeySerializer
@@ -16,7 +17,7 @@ class ApiKeyList(OrganizationAPIView):
     serializer_class = ApiKeySerializer
     read_scope = Scope.ADMIN
 
-    @extend_schema(operation_id="list_api_keys")
+    @extend_schema(operation_id="list_api_keys", responses={200: page_of(ApiKeySerializer)})
     def get(self, request):
         return cursor_page(request, self.get_queryset(), lambda key: ApiKeySerializer(key).data)
 

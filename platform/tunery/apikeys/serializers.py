@@ -7,6 +7,8 @@ from tunery.orgs.roles import Scope
 
 
 class ApiKeySerializer(RejectUnknownFields, serializers.ModelSerializer):
+    """An organization's API key; the secret itself is shown only once, when it is created."""
+
     id = serializers.CharField(source="public_id", read_only=True)
     object = serializers.SerializerMethodField()
     redacted_value = serializers.CharField(source="redacted", read_only=True)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from tunery.api.errors import ApiError
 from tunery.api.pagination import cursor_page
+from tunery.api.schema import page_of
 from tunery.api.views import OrganizationAPIView
 from tunery.files import services
 from tunery.files.models import File, storage_used
@@ -39,6 +40,7 @@ class FileList(FileAPIView):
     @extend_schema(
         operation_id="list_files",
         parameters=[OpenApiParameter("purpose", str), OpenApiParameter("after", str), OpenApiParameter("limit", int)],
+        responses={200: page_of(FileSerializer)},
     )
     def get(self, request):
         queryset = self.get_queryset()
