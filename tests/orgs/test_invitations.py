@@ -106,3 +106,15 @@ def test_anonymous_visitor_learns_neither_the_address_nor_the_organization(clien
     page = client.get(f"/invitations/{invitation.token}", follow=True).content.decode()
     assert "address this invitation was sent to" in page
     assert "guest@x.test" not in page and "Org A" not in page
+
+
+def test_without_email_verification_the_matching_address_is_enough(client, owner_a, org_a, outsider_b, settings):
+    from allauth.account.models import EmailAddress
+
+    settings.ACCOUNT_EMAIL_VERIFICATION = "none"  # TUNERY_EMAIL_VERIFICATION=none: no address is ever verified
+    invitation = _invite(Client(), owner_a)
+    guest = make_user("guest@x.test")
+    EmailAddress.objects.filter(user=guest).update(verified=False)
+    assert signed_in(client, outsider_b).post(f"/invitations/{invitation.token}").status_code == 403
+    signed_in(client, guest).post(f"/invitations/{invitation.token}")
+    assert org_a.memberships.filter(user=guest).exists()
