@@ -21,14 +21,24 @@ class FileError(RefusedRequest):
     """A request about files that cannot be honoured."""
 
 
-def source_format_of(filename: str) -> str:
+SUPPORTED = "upload chat or prompt/completion .jsonl, or .csv, .tsv, .xlsx or .json to convert with a column mapping."
+
+
+def source_format_of(filename: str, as_sent: str | None = None) -> str:
+    """The format the (sanitized) name's extension says; `as_sent`, the name the client sent,
+    is what the error quotes."""
     extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if not extension:
+        raise FileError(
+            f"The file name “{(as_sent or filename)[:120]}” has no extension, so its type is unknown: {SUPPORTED}",
+            param="file",
+            code="unsupported_file_type",
+        )
     try:
         return FORMAT_BY_EXTENSION[extension]
     except KeyError:
         raise FileError(
-            f"Unsupported file type “.{extension}” ({filename}): upload chat or prompt/completion .jsonl, "
-            "or .csv, .tsv, .xlsx or .json to convert with a column mapping.",
+            f"Unsupported file type “.{extension[:20]}” ({(as_sent or filename)[:120]}): {SUPPORTED}",
             param="file",
             code="unsupported_file_type",
         )
@@ -45,7 +55,7 @@ def create_upload(organization, uploaded, purpose: str) -> File:
         filename=filename,
         bytes=uploaded.size,
         purpose=purpose,
-        source_format=source_format_of(filename),
+        source_format=source_format_of(filename, as_sent=uploaded.name),
     )
     file.public_id = new_public_id("file")  # the storage path needs it before the row exists
     file.content.save(filename, uploaded, save=False)

@@ -6,6 +6,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File as DjangoFile
 from django.core.files.storage import default_storage
 from django.utils.text import get_valid_filename
@@ -14,14 +15,23 @@ MAX_FILENAME = 120
 
 
 def sanitize_filename(name: str) -> str:
-    """Only the last path component, safe characters, bounded length; the extension kept."""
-    base = os.path.basename(name.replace("\\", "/")).strip() or "upload"
+    """Only the last path component, safe characters, bounded length; the extension kept. A
+    stem with nothing safe left (".jsonl", "🙂.jsonl", "...") becomes "upload"."""
+    base = os.path.basename(name.replace("\\", "/")).strip()
     stem, dot, ext = base.rpartition(".")
     if not dot:
         stem, ext = base, ""
-    stem = get_valid_filename(stem.replace(" ", "_"))[: MAX_FILENAME - len(ext) - 1] or "upload"
-    ext = get_valid_filename(ext)[:10] if ext else ""
+    stem = _safe(stem.replace(" ", "_"))[: MAX_FILENAME - len(ext) - 1].strip(".") or "upload"
+    ext = _safe(ext)[:10]
     return f"{stem}.{ext}" if ext else stem
+
+
+def _safe(part: str) -> str:
+    """Django's safe file name, or "" where it refuses one (empty, ".", ".." after cleaning)."""
+    try:
+        return get_valid_filename(part)
+    except SuspiciousFileOperation:
+        return ""
 
 
 @contextmanager

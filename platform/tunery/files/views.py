@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from tunery.api.errors import ApiError
@@ -36,11 +37,26 @@ def upload(request):
         limit_uploads(request)
     except ApiError as error:
         return JsonResponse({"error": str(error.detail)}, status=error.status_code)
-    return _checked_upload(request)
+    return _upload_refusal(request) or _checked_upload(request)
 
 
-@csrf_protect
-@member_required(Scope.FINE_TUNE)
+def _upload_refusal(request) -> JsonResponse | None:
+    """What member_required and csrf_protect answer with a page (a login redirect, a 403 page),
+    as JSON: the page's script reads the answer as JSON and shows `error`."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "You are signed out: sign in again, then upload."}, status=401)
+    if request.membership is None:
+        return JsonResponse({"error": "Create an organization before uploading."}, status=403)
+    if Scope.FINE_TUNE not in request.membership.scopes:
+        return JsonResponse({"error": "Viewers cannot change anything: ask an admin for the member role."}, status=403)
+    if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+        return JsonResponse(
+            {"error": "This page is out of date (its security token no longer matches): reload it and upload again."},
+            status=403,
+        )
+    return None
+
+
 def _checked_upload(request):
     try:
         uploaded = request.FILES.get("file")
