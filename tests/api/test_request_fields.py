@@ -32,6 +32,9 @@ def test_api_key_expiry_that_is_not_unix_seconds_names_the_field(api_a, expires_
         ("post", "/v1/organization/api_keys", {"name": "k", "scopes": ["read"], "scope": "admin"}, "scope"),
         ("post", "/v1/organization/api_keys", {"name": "k", "scopes": ["read"], "id": "key-x"}, "id"),
         ("patch", "/v1/organization", {"name": "New name", "slug": "taken"}, "slug"),
+        ("post", "/v1/organization/billing/top_ups", {"amount": "5.00", "currency": "eur"}, "currency"),
+        ("post", "/v1/organization/billing/payment_method", {"payment_method": "pm_x", "default": True}, "default"),
+        ("post", "/v1/evaluations", {"test_file": "file-x", "models": ["m"], "max_example": 5}, "max_example"),
     ],
 )
 def test_unknown_or_read_only_fields_are_refused_by_name(api_a, method, path, body, param):

@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from tunery.api.pagination import cursor_page
+from tunery.api.serializers import refuse_unknown_fields
 from tunery.api.views import OrganizationAPIView
 from tunery.billing import ledger, payments
 from tunery.billing.account_settings import amount_field, update_settings
@@ -43,6 +44,7 @@ class PaymentMethod(OrganizationAPIView):
     @extend_schema(operation_id="set_payment_method", request=dict, responses={200: dict})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown_fields(data, ["payment_method", "setup_intent"])
         if "setup_intent" in data:
             payments.finish_card_setup(request.organization, data["setup_intent"])
         else:
@@ -75,6 +77,7 @@ class TopUps(OrganizationAPIView):
     @extend_schema(operation_id="create_top_up", request=dict, responses={200: dict})
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
+        refuse_unknown_fields(data, ["amount"])
         payment = payments.top_up(
             request.organization,
             amount_field(data, "amount"),

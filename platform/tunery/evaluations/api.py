@@ -4,6 +4,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from tunery.api.pagination import cursor_page
+from tunery.api.serializers import refuse_unknown_fields
 from tunery.api.views import OrganizationAPIView
 from tunery.evaluations import services
 from tunery.evaluations.models import EvaluationRun
@@ -39,6 +40,7 @@ class EvaluationList(EvaluationAPIView):
         responses={200: dict},
     )
     def post(self, request):
+        refuse_unknown_fields(request.data, CreateEvaluationRequest().fields)
         created_by = str(request.user.api_key or request.user.user or "")
         return Response(evaluation_data(services.create_run(request.organization, request.data, created_by)))
 
