@@ -76,3 +76,10 @@ def test_404s_name_the_object_as_the_api_does(api_a, path, message):
         "param": None,
         "code": "not_found",
     }
+
+
+def test_a_page_404_does_not_name_a_django_model(client, owner_a):
+    client.force_login(owner_a)
+    response = client.post("/settings/organization/members/mem-nope/remove")
+    assert response.status_code == 404
+    assert b"matches the given query" not in response.content and b"does not exist" in response.content
