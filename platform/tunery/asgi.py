@@ -1,10 +1,13 @@
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunery.settings")
-# A pool of PostgreSQL connections for the web process (settings.py, "database", says why).
-os.environ.setdefault("TUNERY_DB_POOL", "1")
+from tunery import process_role
 
-from django.core.asgi import get_asgi_application
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tunery.settings")
+# A pool of PostgreSQL connections for the web process (settings.py, "database", says why),
+# told in-process so that processes started from this one do not inherit it (process_role.py).
+process_role.mark_web()
+
+from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = get_asgi_application()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 
+from tunery import process_role
 from tunery.env import env_bool, env_int, env_list, env_secret
 
 BASE_DIR = Path(__file__).resolve().parents[2]  # the repository root
@@ -99,12 +100,13 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.config(conn_max_age=60, conn_health_checks=True)}
-    if env_bool("TUNERY_DB_POOL", False):
-        # The web process (tunery/asgi.py turns this on). Under ASGI each request's sync code runs
-        # in a thread of its own, so a persistent connection (CONN_MAX_AGE) is never reused: every
-        # request paid a new PostgreSQL connection. psycopg's pool keeps them across requests and
-        # checks each one before handing it out (CONN_HEALTH_CHECKS), so once a restarted server
-        # is back no request fails on a dead connection. Not in Celery's forked workers: a pool's
+    if env_bool("TUNERY_DB_POOL", process_role.web):
+        # The web process (tunery/asgi.py marks it; TUNERY_DB_POOL=0 or 1 overrides). Under ASGI
+        # each request's sync code runs in a thread of its own, so a persistent connection
+        # (CONN_MAX_AGE) is never reused: every request paid a new PostgreSQL connection.
+        # psycopg's pool keeps them across requests and checks each one before handing it out
+        # (CONN_HEALTH_CHECKS), so once a restarted server is back no request fails on a dead
+        # connection. Not in Celery's forked workers: a pool's
         # threads do not survive fork.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
