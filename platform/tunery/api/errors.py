@@ -40,6 +40,15 @@ UNAVAILABLE = {
 RETRY_AFTER_SECONDS = 5
 
 
+def unavailable_service(exc: BaseException | None) -> str | None:
+    """The backing service `exc` says is down ("the database"), or None for any other error."""
+    return next((name for name, kinds in UNAVAILABLE.items() if isinstance(exc, kinds)), None)
+
+
+def unavailable_message(service: str) -> str:
+    return f"Tunery is briefly unavailable ({service} cannot be reached). Retry in a few seconds."
+
+
 class ApiError(exceptions.APIException):
     """An API error with a stable `code` and, when a field is at fault, its `param`."""
 
@@ -110,10 +119,10 @@ def openai_exception_handler(exc, context) -> Response | None:
         exc = ApiError(str(exc), status_code=413, code="request_too_large")
     elif isinstance(exc, RefusedRequest):
         exc = ApiError(exc.message, status_code=exc.status, code=exc.code, param=exc.param)
-    elif service := next((name for name, kinds in UNAVAILABLE.items() if isinstance(exc, kinds)), None):
+    elif service := unavailable_service(exc):
         logger.warning("%s is unavailable: %s", service, exc)
         exc = ApiError(
-            f"Tunery is briefly unavailable ({service} cannot be reached). Retry in a few seconds.",
+            unavailable_message(service),
             status_code=503,
             code="service_unavailable",
         )

@@ -1,10 +1,13 @@
 """Error pages: JSON in OpenAI's shape under /v1/, a friendly page elsewhere; never a traceback."""
 
 import re
+import sys
 
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
-from tunery.api.errors import json_error
+from tunery.api.errors import RETRY_AFTER_SECONDS, json_error, unavailable_message, unavailable_service
 
 DJANGO_NOT_FOUND = re.compile(r"^No \w+ matches the given query\.$")
 
@@ -41,4 +44,27 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this inside the `except` block that caught the exception, from a view or a
+    # middleware alike (under ASGI too: asgiref re-raises it in the thread that builds the
+    # response), so sys.exc_info() says whether it was a backing service that is down.
+    outage = _outage(request, sys.exc_info()[1])
+    if outage is not None:
+        return outage
     return _respond(request, 500, "Something went wrong on our side; it has been logged.", "server_error")
+
+
+def _outage(request, exc: BaseException | None) -> HttpResponse | None:
+    """A 503 with Retry-After while the database or Redis is down (JSON under the API), instead of
+    a 500. The page is rendered without the request, so that no context processor runs: they
+    read the user's memberships from the database that is down. Django logs it, with the
+    exception, as for any 5xx."""
+    service = unavailable_service(exc)
+    if service is None:
+        return None
+    if _is_api(request):
+        response = json_error(unavailable_message(service), 503, code="service_unavailable")
+    else:
+        page = render_to_string("503.html", {"service": service, "retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
