@@ -260,8 +260,6 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page are public and the same for everyone: no API authentication
     # (which would also put a Principal where the page's context processors expect a User).
     "SERVE_AUTHENTICATION": [],
-    # Request bodies get their own components, without the read-only fields of the answers.
-    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files, no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

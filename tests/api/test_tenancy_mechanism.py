@@ -8,7 +8,7 @@ from tunery.apikeys.models import ApiKey
 from tunery.orgs.tenancy import scoped
 
 # API views that serve no organization's data.
-PUBLIC_API_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerView"}
+PUBLIC_API_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerView", "SpectacularSwaggerSplitView"}
 
 
 def _api_patterns(resolver=None, prefix=""):
