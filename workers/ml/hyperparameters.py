@@ -15,8 +15,8 @@ out or set to ``"auto"``. The auto rules, measured on SmolLM2-135M on CPU (docs/
   The run keeps its best validation pass (trainer.py), so a few spare steps cost little.
 - ``learning_rate_multiplier``: chosen by the trainer from how much of the answers the base
   model already predicts (``auto_learning_rate_multiplier``, workers/ml/familiarity.py): 1.0
-  for answers it cannot guess (invented labels), about 0.2 for answers it mostly copies from the
-  prompt. It multiplies a LoRA base rate that shrinks with the model's width
+  for answers it cannot guess (invented labels), about 0.15-0.3 for answers it mostly copies
+  from the prompt. It multiplies a LoRA base rate that shrinks with the model's width
   (``base_learning_rate``): 2e-3 for SmolLM2-135M (width 576), about 3e-4 at width 4096.
 - ``warmup_ratio`` 0.05, ``lr_scheduler`` "linear" decay to zero.
 - ``max_seq_len``: the base model's maximum. Batches are padded only to their own longest row,
@@ -43,10 +43,13 @@ from workers.ml.errors import TrainingError
 # the catalogue does not give keeps the conservative BASE_LEARNING_RATE.
 REFERENCE_LEARNING_RATE, REFERENCE_WIDTH = 2e-3, 576
 BASE_LEARNING_RATE = 5e-4
-# The auto multiplier falls from 1 to 1/FAMILIAR_SLOWDOWN as the share of answer tokens the base
-# model already predicts rises from 0 to 1 (geometrically: each tenth of it divides the rate by the
-# same factor). Calibrated on two copy-heavy tasks of bench/learning.py, checked on the others.
-FAMILIAR_SLOWDOWN = 8.0
+# The auto multiplier is FAMILIAR_SLOWDOWN ** -(f ** 2), f being the share of answer tokens the
+# base model already predicts: about 1 while few are familiar (a code's separators, the end of a
+# short answer: invented codes still need the full rate, and 15 % less cost sku 0.13-0.28 exact
+# match on two seeds), falling steeply once most are (about 1/4 at 0.7, 1/7 at 0.85). Calibrated
+# with bench/learning.py (docs/training.md, "The learning rate follows what the base model
+# already knows"), where each task's auto rate lands on its best measured rate.
+FAMILIAR_SLOWDOWN = 16.0
 SCHEDULERS = ("linear", "cosine", "constant")
 
 DEFAULTS: dict[str, Any] = {
@@ -142,7 +145,8 @@ def base_learning_rate(spec: BaseModelSpec) -> float:
 def auto_learning_rate_multiplier(answer_familiarity: float) -> float:
     """The rate multiplier for a task whose answers the base model predicts this well: high
     rates learn new mappings, low ones keep the copying skills a pretrained model has."""
-    return round(FAMILIAR_SLOWDOWN ** (-min(max(answer_familiarity, 0.0), 1.0)), 3)
+    familiarity = min(max(answer_familiarity, 0.0), 1.0)
+    return round(FAMILIAR_SLOWDOWN ** -(familiarity**2), 3)
 
 
 def auto_batch_size(n_examples: int) -> int:
