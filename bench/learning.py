@@ -148,6 +148,7 @@ def train_like_a_job(
             "n_epochs": hp.n_epochs,
             "batch_size": hp.batch_size,
             "total_steps": hp.total_steps,
+            "answer_familiarity": hp.answer_familiarity,  # what an auto rate was chosen from
         },
         "n_train": result.data_report.kept,
         "train_loss": result.train_loss,
