@@ -83,3 +83,10 @@ def test_a_page_404_does_not_name_a_django_model(client, owner_a):
     response = client.post("/settings/organization/members/mem-nope/remove")
     assert response.status_code == 404
     assert b"matches the given query" not in response.content and b"does not exist" in response.content
+
+
+def test_schema_components_do_not_inherit_the_strict_base_classes_description():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schemas = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]
+    assert not [name for name, c in schemas.items() if "Mixed into a serializer" in c.get("description", "")]

@@ -23,10 +23,10 @@ def refuse_unknown_fields(data, known) -> None:
             raise serializers.ValidationError({unknown[0]: [f"unknown parameter; known ones are {', '.join(known)}."]})
 
 
+# Mixed into a serializer (plain or model): refuses a field it does not declare or that is
+# read-only, naming it (nested ones too: `method.dpo`). Comments, not docstrings, on these base
+# classes: drf-spectacular would show a base class's docstring as every subclass's description.
 class RejectUnknownFields:
-    """Mixed into a serializer (plain or model): refuses a field it does not declare or that is
-    read-only, naming it (nested ones too: `method.dpo`)."""
-
     def to_internal_value(self, data):
         refuse_unknown_fields(data, self.writable_names())
         return super().to_internal_value(data)
