@@ -19,8 +19,10 @@ def page_limit(request) -> int:
     return limit
 
 
-def cursor_page(request, queryset, serialize, *, order: str = "-created_at") -> Response:
-    """Newest first; `after` is the public id of the last item the client has seen."""
+def cursor_page(request, queryset, serialize, *, order: str = "-created_at", prepare=None) -> Response:
+    """Newest first; `after` is the public id of the last item the client has seen. `prepare`,
+    if given, is called with the page's rows before they are serialized (to fetch what they
+    refer to in one query)."""
     limit = page_limit(request)
     queryset = queryset.order_by(order, "-pk")
     after = request.query_params.get("after")
@@ -32,6 +34,8 @@ def cursor_page(request, queryset, serialize, *, order: str = "-created_at") -> 
             created_at=anchor["created_at"], pk__gte=anchor["pk"]
         )
     rows = list(queryset[: limit + 1])
+    if prepare is not None:
+        prepare(rows[:limit])
     data = [serialize(row) for row in rows[:limit]]
     return Response(
         {
