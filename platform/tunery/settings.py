@@ -142,6 +142,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("TUNERY_CACHE_PREFIX", "tunery"),
+            # One pool per process, not one per request (tunery/redis_pool.py says why).
+            "OPTIONS": {"pool_class": "tunery.redis_pool.SharedConnectionPool"},
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -371,5 +373,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("TUNERY_LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # httpx logs every request at INFO: one line per gateway call to the engine, and its cost.
+    "loggers": {"django.server": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -27,7 +27,8 @@ def test_chat_completion_on_a_fine_tuned_model(client_a, tuned, org_a):
     )
     assert reply.model == tuned and reply.object == "chat.completion"
     assert reply.choices[0].message.role == "assistant" and reply.usage.completion_tokens >= 1
-    row = InferenceRequest.objects.get(organization=org_a)
+    # Metered once the answer went out (tests/inference/test_metering_off_path.py): it follows the reply.
+    row = wait_for(lambda: InferenceRequest.objects.filter(organization=org_a).first(), timeout=10)
     assert (row.model, row.prompt_tokens, row.completion_tokens, row.status_code) == (
         tuned,
         reply.usage.prompt_tokens,
@@ -56,7 +57,7 @@ def test_streaming_arrives_piece_by_piece_with_usage(client_a, tuned, org_a):
             usage = chunk.usage
     assert len(texts) > 3 and arrivals[0] < arrivals[-1]  # several chunks, not one buffered blob
     assert usage and usage.completion_tokens >= len(texts) - 1
-    assert InferenceRequest.objects.get(organization=org_a).stream
+    assert wait_for(lambda: InferenceRequest.objects.filter(organization=org_a).first(), timeout=10).stream
 
 
 def test_a_stream_the_client_abandons_is_metered_up_to_there(client_a, tuned, org_a):

@@ -55,7 +55,12 @@ def private_redis(settings):
     port = _free_port()
     process = _redis(port)
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            # As in production: one connection pool for the process, which must recover on its own.
+            "OPTIONS": {"pool_class": "tunery.redis_pool.SharedConnectionPool"},
+        }
     }
     state = {"process": process, "port": port}
     yield state

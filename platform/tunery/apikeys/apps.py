@@ -5,3 +5,8 @@ class ApiKeysConfig(AppConfig):
     name = "tunery.apikeys"
     label = "apikeys"
     verbose_name = "API keys"
+
+    def ready(self) -> None:
+        from tunery.apikeys import key_cache
+
+        key_cache.connect_signals()

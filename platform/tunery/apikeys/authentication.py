@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from tunery.api.principal import Principal
+from tunery.apikeys import key_cache
 from tunery.apikeys.models import SECRET_PREFIX, ApiKey, hash_secret
 
 # Writing last_used_at on every call would turn each API request into a database write.
@@ -25,9 +26,13 @@ def key_for_header(header: str) -> ApiKey:
     secret = parts[1]
     if not secret.startswith(SECRET_PREFIX):
         raise InvalidApiKey("Incorrect API key provided: Tunery keys start with `tun_`.")
-    key = ApiKey.objects.select_related("organization").filter(secret_hash=hash_secret(secret)).first()
+    secret_hash = hash_secret(secret)
+    key = key_cache.get(secret_hash)
     if key is None:
-        raise InvalidApiKey(f"Incorrect API key provided: {SECRET_PREFIX}…{secret[-4:]}.")
+        key = ApiKey.objects.select_related("organization").filter(secret_hash=secret_hash).first()
+        if key is None:
+            raise InvalidApiKey(f"Incorrect API key provided: {SECRET_PREFIX}…{secret[-4:]}.")
+        key_cache.remember(key)
     if key.revoked_at:
         raise InvalidApiKey("This API key has been revoked.")
     if not key.is_active:
@@ -44,6 +49,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            key.last_used_at = now
+            key_cache.touched(key)
         return Principal(organization=key.organization, scopes=frozenset(key.scopes), api_key=key), key
 
     def authenticate_header(self, request) -> str:

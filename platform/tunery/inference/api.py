@@ -8,7 +8,7 @@ iterator, so under ASGI nothing is buffered.
 import json
 import time
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -16,11 +16,10 @@ from rest_framework.response import Response
 from tunery.api.errors import ApiError, error_body
 from tunery.api.views import OrganizationAPIView
 from tunery.billing.limits import check_inference_allowed
-from tunery.inference import engine_client, metering, ratelimits
+from tunery.inference import engine_client, metering, model_cache, ratelimits
 from tunery.inference.engine_client import engine_reply
 from tunery.inference.usage import parse_days, usage_report
 from tunery.inference.validation import validate
-from tunery.jobs.naming import resolve_model
 from tunery.orgs.roles import Scope
 
 
@@ -42,7 +41,7 @@ class Completions(OrganizationAPIView):
     def post(self, request):
         body = validate(request.data, self.endpoint)
         public_model = body["model"]
-        resolved = resolve_model(request.organization, public_model)
+        resolved = model_cache.resolve(request.organization, public_model)
         if resolved is None:
             raise _not_found(public_model)
         api_key = getattr(request.user, "api_key", None)
@@ -85,8 +84,13 @@ class Completions(OrganizationAPIView):
         elif status == 404:
             raise _not_found(public_model)
         latency_ms = (time.monotonic() - started) * 1000
-        metering.record(**meter, status_code=status, usage=data.get("usage"), latency_ms=latency_ms)
-        return Response(data, status=status)
+        return MeteredResponse(
+            data,
+            status=status,
+            meter=lambda: metering.record_answered(
+                **meter, status_code=status, usage=data.get("usage"), latency_ms=latency_ms
+            ),
+        )
 
     async def _exchange(self, upstream: dict, resolved) -> tuple[int, dict]:
         async with engine_reply(self.path, upstream, resolved) as reply:
@@ -94,31 +98,25 @@ class Completions(OrganizationAPIView):
         return reply.status_code, _json_or_error(text, reply.status_code)
 
     async def _relay(self, upstream: dict, resolved, public_model: str, wants_usage: bool, meter: dict):
-        """Relay the engine's events, rewriting the model name; meter before the final
-        `[DONE]` (or when the client goes away) so the usage is recorded once it is known."""
+        """Relay the engine's events, rewriting the model name. The call is metered when the
+        engine's events end (or the client goes away), in the background: neither the final
+        `[DONE]` nor a cancelled stream waits for the write, and nothing depends on Django
+        resuming this generator after `[DONE]` (a client that closes on `[DONE]` cancels it)."""
         started = time.monotonic()
         outcome = {"status": 200, "usage": None, "first_token_at": None}
-        recorded = False
-
-        async def record():
+        try:
+            async for piece in self._engine_events(upstream, resolved, public_model, wants_usage, outcome):
+                yield piece
+        finally:
             first = outcome["first_token_at"]
-            await sync_to_async(metering.record)(
+            metering.record_in_background(
                 **meter,
                 status_code=outcome["status"],
                 usage=outcome["usage"],
                 latency_ms=(time.monotonic() - started) * 1000,
                 ttft_ms=(first - started) * 1000 if first else None,
             )
-
-        try:
-            async for piece in self._engine_events(upstream, resolved, public_model, wants_usage, outcome):
-                yield piece
-            recorded = True
-            await record()
-            yield b"data: [DONE]\n\n"
-        finally:
-            if not recorded:
-                await record()
+        yield b"data: [DONE]\n\n"
 
     async def _engine_events(self, upstream: dict, resolved, public_model: str, wants_usage: bool, outcome: dict):
         try:
@@ -149,6 +147,25 @@ class Completions(OrganizationAPIView):
         except engine_client.EngineUnavailable as error:
             outcome["status"] = 503
             yield _sse(error_body(f"The inference engine is unavailable: {error}", 503, code="engine_unavailable"))
+
+
+class MeteredResponse(Response):
+    """A reply that meters its call when Django closes it, which it does once the body has gone
+    out (under ASGI and WSGI alike): the client does not wait for the usage row to be written.
+    A process that dies in between loses the row, as one that died just before the write always
+    did (docs/operations.md, "Load", says why the record is not buffered or queued instead)."""
+
+    def __init__(self, data, *, status: int, meter):
+        super().__init__(data, status=status)
+        self._meter = meter
+
+    def close(self):
+        # Before Django's own close, which sends request_finished: that closes this thread's
+        # database connection (or hands it back to the pool), so the write must come first.
+        try:
+            self._meter()
+        finally:
+            super().close()
 
 
 def _json_or_error(text: str, status: int) -> dict:

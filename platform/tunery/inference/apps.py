@@ -7,4 +7,4 @@ class InferenceConfig(AppConfig):
     verbose_name = "Inference"
 
     def ready(self) -> None:
-        from tunery.inference import deployment  # noqa: F401  (connects to the jobs' signals)
+        from tunery.inference import deployment, model_cache  # noqa: F401  (connect to the jobs' signals)
