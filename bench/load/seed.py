@@ -1,5 +1,6 @@
 """Seed the load benchmark's organization: 10,000 files, 10,000 fine-tuning jobs and
-1,000,000 inference requests over the last 30 days, in about a minute.
+1,000,000 inference requests over the last 30 days, in about a minute; then the ended days'
+usage is rolled up, as the beat would have done.
 
 One real upload is inspected with the embedded model's tokenizer (so job creation has a
 processed training file to estimate), then cloned with bulk_create; the jobs are bulk-created
@@ -35,6 +36,9 @@ def main() -> None:
     training_file = _files(organization)
     _jobs(organization, training_file)
     _inference_requests(organization)
+    from tunery.inference.rollup import roll_up_usage
+
+    roll_up_usage()  # as the beat would have done by now: the ended days' usage roll-ups
     from tunery.jobs.catalogue import ensure_embedded_default
     from tunery.jobs.models import BaseModel
 
@@ -97,10 +101,14 @@ def _files(organization):
 
 
 def _jobs(organization, training_file):
+    from django.utils import timezone
+
     from tunery.jobs.catalogue import ensure_embedded_default
     from tunery.jobs.models import BaseModel, FineTuningJob, JobStatus
 
     base = ensure_embedded_default(BaseModel)
+    now = timezone.now()
+    finished = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
     statuses = [JobStatus.SUCCEEDED] * 6 + [JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED, JobStatus.RUNNING]
     rng = random.Random(0)
     jobs = (
@@ -112,7 +120,8 @@ def _jobs(organization, training_file):
             suffix=f"load{n}",
             seed=n,
             hyperparameters={"n_epochs": 3},
-            status=rng.choice(statuses),
+            status=(status := rng.choice(statuses)),
+            finished_at=now if status in finished else None,  # /v1/models shows when a model was made
             trained_tokens=rng.randint(10_000, 1_000_000),
             metadata={"batch": str(n % 10)},
         )

@@ -276,6 +276,7 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("TUNERY_CELERY_EAGER", False)
 CELERY_BEAT_SCHEDULE = {
     "reap-stalled-jobs": {"task": "tunery.jobs.tasks.reap_stalled_jobs", "schedule": 30.0},
     "charge-inference-usage": {"task": "tunery.inference.tasks.charge_inference_usage", "schedule": 60.0},
+    "roll-up-inference-usage": {"task": "tunery.inference.tasks.roll_up_inference_usage", "schedule": 600.0},
     "reap-stalled-evaluations": {"task": "tunery.evaluations.tasks.reap_stalled_evaluations", "schedule": 30.0},
 }
 if os.environ.get("TUNERY_QUEUE_PREFIX"):  # several Tunerys (or test runs) on one Redis

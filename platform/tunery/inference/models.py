@@ -28,3 +28,29 @@ class InferenceRequest(TenantModel):
                 fields=["created_at"], condition=models.Q(charged_at__isnull=True), name="inference_not_charged"
             ),
         ]
+
+
+class UsageRollup(TenantModel):
+    """One UTC day of an organization's inference requests with one model and one key (None: the
+    web session): counts, tokens and a histogram of latencies. The usage report reads these for
+    the days they cover and the raw requests for the rest (usage.py); rollup.py writes them."""
+
+    day = models.DateField()
+    model = models.CharField(max_length=300)
+    api_key = models.ForeignKey("apikeys.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requests = models.PositiveIntegerField()
+    prompt_tokens = models.BigIntegerField()
+    completion_tokens = models.BigIntegerField()
+    # {bucket index: requests}, the buckets of usage.latency_bucket
+    latency_buckets = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "day"])]
+
+
+class RolledUpDay(models.Model):
+    """A UTC day whose requests (of every organization) are in UsageRollup. Written in the same
+    transaction as that day's roll-ups, so a day is either rolled up whole or not at all."""
+
+    day = models.DateField(unique=True)
+    rolled_up_at = models.DateTimeField(auto_now_add=True)

@@ -1,21 +1,33 @@
-"""Usage of an organization's models: requests, tokens and latency by day, model and key."""
+"""Usage of an organization's models: requests, tokens and latency by day, model and key.
+
+Whole UTC days that have ended are read from their roll-ups (UsageRollup, written by rollup.py:
+one row per organization, day, model and key), the rest of the window (its first, partial day,
+today, and any day not rolled up yet) from the raw requests, grouped in the database. Totals are
+exact either way. Latency percentiles come from a histogram: each request counts in a bucket
+`floor(ln(ms) / ln(1.05))`, and a percentile is the top of the bucket that holds the
+nearest-rank value (PostgreSQL's percentile_disc), so it is never below that value and at most
+5% above it (exact below 21 ms, where every whole millisecond has a bucket of its own).
+Histograms add up across days, which exact percentiles do not.
+"""
 
 import math
 import re
-from collections import defaultdict
-from datetime import timedelta
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 
-from django.db import connection
-from django.db.models import Aggregate, Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, FloatField, Q, Sum, Value
+from django.db.models.functions import Cast, Floor, Greatest, Ln, TruncDate
 from django.utils import timezone
 
 from tunery.apikeys.models import ApiKey
-from tunery.inference.models import InferenceRequest
+from tunery.inference.models import InferenceRequest, RolledUpDay, UsageRollup
 from tunery.orgs.tenancy import scoped
 
 DAYS_RANGE = (1, 365)
 PERCENTILES = {"p50_ms": 0.5, "p95_ms": 0.95}
+BUCKET_RATIO = 1.05
+_LOG_RATIO = math.log(BUCKET_RATIO)
 _ASCII_INTEGER = re.compile(r"[0-9]{1,3}")
 
 
@@ -27,74 +39,133 @@ def parse_days(raw: str) -> int:
     return int(raw)
 
 
-class PercentileDisc(Aggregate):
-    """PostgreSQL's ordered-set aggregate `percentile_disc(f) WITHIN GROUP (ORDER BY x)`: the
-    first value whose cumulative share reaches `f` — a latency some request really had, in
-    whole milliseconds (percentile_cont would interpolate between two). Computed by the
-    database, so no latency row travels to Python."""
-
-    function = "PERCENTILE_DISC"
-    template = "%(function)s(%(percentile)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, percentile: float, **extra):
-        if not 0 <= percentile <= 1:
-            raise ValueError("percentile must be within [0, 1]")
-        super().__init__(expression, percentile=float(percentile), **extra)
+def latency_bucket():
+    """The request's latency bucket, computed by the database (LN and FLOOR: PostgreSQL's own,
+    on SQLite the functions Django registers)."""
+    milliseconds = Cast(Greatest(F("latency_ms"), Value(1)), FloatField())
+    return Floor(Ln(milliseconds) / Value(_LOG_RATIO))
 
 
-def percentile_disc(values: list[int], fraction: float) -> int | None:
-    """The same definition in Python, for SQLite (the embedded default), which has no ordered-set
-    aggregates: the value at rank ceil(f·n), in double precision as PostgreSQL computes it."""
-    if not values:
+def bucket_top(index: int) -> int:
+    """The largest whole millisecond in bucket `index`."""
+    top = math.ceil(BUCKET_RATIO ** (index + 1))
+    while _bucket(top) > index:
+        top -= 1
+    while _bucket(top + 1) == index:
+        top += 1
+    return top
+
+
+def _bucket(milliseconds: int) -> int:
+    return math.floor(math.log(max(milliseconds, 1)) / _LOG_RATIO)
+
+
+def percentile(buckets: Counter, fraction: float) -> int | None:
+    """The top of the bucket holding the request at rank ceil(fraction · n)."""
+    total = sum(buckets.values())
+    if not total:
         return None
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
+    rank, seen = max(1, math.ceil(fraction * total)), 0
+    for index in sorted(buckets):
+        seen += buckets[index]
+        if seen >= rank:
+            return bucket_top(index)
+    raise AssertionError("unreachable: the ranks add up to the total")
 
 
-def _grouped(requests, group: str) -> list[dict]:
-    """Requests, tokens and latency percentiles per value of `group`, busiest first: one query
-    on PostgreSQL; on SQLite the percentiles come from a second pass in Python."""
-    in_database = connection.vendor == "postgresql"
-    aggregates = {
-        "requests": Count("id"),
-        "prompt_tokens": Sum("prompt_tokens"),
-        "completion_tokens": Sum("completion_tokens"),
-    }
-    if in_database:
-        aggregates |= {name: PercentileDisc("latency_ms", fraction) for name, fraction in PERCENTILES.items()}
-    rows = list(requests.values(group).annotate(**aggregates).order_by("-requests", group))
-    if not in_database:
-        latencies = defaultdict(list)
-        for key, latency in requests.values_list(group, "latency_ms").iterator():
-            latencies[key].append(latency)
-        for row in rows:
-            row |= {name: percentile_disc(latencies[row[group]], fraction) for name, fraction in PERCENTILES.items()}
+@dataclass
+class Cell:
+    """Requests of one day, model and key."""
+
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    buckets: Counter = field(default_factory=Counter)
+
+    def add(self, other: "Cell") -> None:
+        self.requests += other.requests
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.buckets.update(other.buckets)
+
+
+def raw_cells(requests) -> dict[tuple, Cell]:
+    """Cells by (organization id, day, model, key id) from raw requests, grouped by the database:
+    one row per cell and latency bucket comes back, no request."""
+    cells: dict[tuple, Cell] = defaultdict(Cell)
+    rows = (
+        requests.annotate(day=TruncDate("created_at"), bucket=latency_bucket())
+        .values("organization_id", "day", "model", "api_key_id", "bucket")
+        .annotate(n=Count("id"), prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"))
+        .order_by()
+    )
     for row in rows:
-        row["prompt_tokens"] = row["prompt_tokens"] or 0
-        row["completion_tokens"] = row["completion_tokens"] or 0
-    return rows
+        cells[(row["organization_id"], row["day"], row["model"], row["api_key_id"])].add(
+            Cell(row["n"], row["prompt"] or 0, row["completion"] or 0, Counter({int(row["bucket"]): row["n"]}))
+        )
+    return cells
+
+
+def day_start(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def usage_report(organization, days: int = 30) -> dict:
     since = timezone.now() - timedelta(days=days)
-    requests = scoped(InferenceRequest, organization).filter(created_at__gte=since).order_by()
-    by_day = [
-        {
-            "date": row["day"].isoformat(),
-            "requests": row["requests"],
-            "prompt_tokens": row["prompt_tokens"] or 0,
-            "completion_tokens": row["completion_tokens"] or 0,
-        }
-        for row in requests.annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(requests=Count("id"), prompt_tokens=Sum("prompt_tokens"), completion_tokens=Sum("completion_tokens"))
-        .order_by("day")
-    ]
-    by_model = _grouped(requests, "model")
-    # Grouped by the key's id, not its name (a join and a sort on text per row): names are
-    # looked up once for the few keys.
-    by_key = _grouped(requests, "api_key_id")
-    names = dict(ApiKey.objects.filter(pk__in=[row["api_key_id"] for row in by_key]).values_list("pk", "name"))
-    for row in by_key:
-        row["key"] = names.get(row.pop("api_key_id"), "web session")
-    return {"object": "organization.usage", "days": days, "by_day": by_day, "by_model": by_model, "by_key": by_key}
+    rolled = sorted(RolledUpDay.objects.filter(day__gt=since.date()).values_list("day", flat=True))
+    cells: dict[tuple, Cell] = defaultdict(Cell)
+    for row in scoped(UsageRollup, organization).filter(day__in=rolled).values():
+        buckets = Counter({int(index): count for index, count in row["latency_buckets"].items()})
+        cells[(row["day"], row["model"], row["api_key_id"])].add(
+            Cell(row["requests"], row["prompt_tokens"], row["completion_tokens"], buckets)
+        )
+    requests = scoped(InferenceRequest, organization).filter(_not_rolled_up(since, rolled))
+    for (_, day, model, key_id), cell in raw_cells(requests).items():
+        cells[(day, model, key_id)].add(cell)
+    by_day, by_model, by_key = defaultdict(Cell), defaultdict(Cell), defaultdict(Cell)
+    for (day, model, key_id), cell in cells.items():
+        by_day[day].add(cell)
+        by_model[model].add(cell)
+        by_key[key_id].add(cell)
+    names = dict(ApiKey.objects.filter(pk__in=[k for k in by_key if k is not None]).values_list("pk", "name"))
+    return {
+        "object": "organization.usage",
+        "days": days,
+        "by_day": [{"date": day.isoformat(), **_totals(by_day[day])} for day in sorted(by_day)],
+        "by_model": [{"model": model, **_totals(cell, latency=True)} for model, cell in _busiest(by_model)],
+        "by_key": [
+            {**_totals(cell, latency=True), "key": names.get(key_id, "web session")}
+            for key_id, cell in _busiest(by_key)
+        ],
+    }
+
+
+def _not_rolled_up(since: datetime, rolled: list) -> Q:
+    """The window from `since` less the rolled-up days, as ranges of created_at (each one an
+    index range scan, where excluding the days from the whole window would read all of it)."""
+    ranges, start = [], since
+    for day in rolled:
+        if start < day_start(day):
+            ranges.append(Q(created_at__gte=start, created_at__lt=day_start(day)))
+        start = day_start(day + timedelta(days=1))
+    ranges.append(Q(created_at__gte=start))
+    condition = ranges[0]
+    for more in ranges[1:]:
+        condition |= more
+    return condition
+
+
+def _busiest(groups: dict) -> list:
+    """Most requests first, then by name or id (the web session, None, last)."""
+    return sorted(groups.items(), key=lambda item: (-item[1].requests, item[0] is None, item[0] or 0))
+
+
+def _totals(cell: Cell, latency: bool = False) -> dict:
+    totals = {
+        "requests": cell.requests,
+        "prompt_tokens": cell.prompt_tokens,
+        "completion_tokens": cell.completion_tokens,
+    }
+    if latency:
+        totals |= {name: percentile(cell.buckets, fraction) for name, fraction in PERCENTILES.items()}
+    return totals
