@@ -260,6 +260,18 @@ def celery_worker(transactional_db):
         task_postrun.disconnect(close_connection)
 
 
+@pytest.fixture(autouse=True)
+def forget_remembered_keys_and_models():
+    """API keys and model names the web code remembers in the process (apikeys/key_cache.py,
+    inference/model_cache.py) must not outlive their test: a later one may reuse their ids."""
+    yield
+    from tunery.apikeys import key_cache
+    from tunery.inference import model_cache
+
+    key_cache.clear()
+    model_cache.forget_all()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def forget_this_runs_redis_keys():
     """Leave Redis as we found it: drop this run's cache entries and queues at the end."""

@@ -9,6 +9,14 @@ from tunery.apikeys.models import ApiKey
 from tunery.inference import ratelimits
 
 
+@pytest.fixture(autouse=True)
+def fresh_counters():
+    """The embedded default's local cache outlives a test, and SQLite reuses ids across tests: start
+    from no counts. (Redis keys carry this run's prefix, and PostgreSQL never reuses an id.)"""
+    if not isinstance(caches["default"], RedisCache):
+        caches["default"].clear()
+
+
 @pytest.fixture
 def keys(org_a):
     return [ApiKey.issue(org_a, name=f"k{n}", scopes=["inference"])[0] for n in range(2)]

@@ -62,6 +62,11 @@ def forget_organization(sender, instance, **kwargs) -> None:
             del _keys[secret_hash]
 
 
+def clear() -> None:
+    with _lock:
+        _keys.clear()
+
+
 def _copy(key):
     duplicate = copy.copy(key)
     duplicate.organization = copy.copy(key.organization)
